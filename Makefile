@@ -1,0 +1,41 @@
+# Training Neural Networks: two commands on a fresh machine.
+#   make lab    set up .venv and open JupyterLab on notebooks/
+#   make test   set up .venv and run the unit tests and every notebook (nbval, strict)
+# Headless lab: make lab JUPYTER_ARGS="--no-browser --port=8899"
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JUPYTER_ARGS ?=
+PYTEST_ARGS  ?=
+
+# Outputs are stored and tested with the same settings (see README, "How the tests work").
+export OMP_NUM_THREADS ?= 1
+export PYTHONHASHSEED  := 0
+
+.PHONY: setup lab test outputs lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(JUPYTER_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+outputs: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py --write notebooks/*.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests tools notebooks
+	$(BIN)/ruff format --check helpers tests tools
+
+clean:
+	rm -rf $(VENV) .pytest_cache

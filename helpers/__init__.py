@@ -1,0 +1,12 @@
+"""Helpers shared by the notebooks of the Training Neural Networks course.
+
+``trainer`` trains a model with validation and early stopping, ``plot_loss`` draws its loss
+curves, and ``make_regression`` / ``make_loaders`` build the toy data the notebooks use.
+"""
+
+from helpers.data import make_loaders, make_regression, set_seed
+from helpers.plotting import plot_loss
+from helpers.trainer import match_shape, trainer
+
+__all__ = ["make_loaders", "make_regression", "match_shape", "plot_loss", "set_seed", "trainer"]
+__version__ = "0.1.0"

@@ -1,0 +1,83 @@
+"""Toy data made in code, so that no notebook ever downloads anything."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's (when installed) and PyTorch's random generators."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy ships with the course's requirements
+        return
+    np.random.seed(seed % 2**32)
+
+
+def make_regression(
+    n: int = 100,
+    *,
+    noise: float = 0.1,
+    low: float = -3.0,
+    high: float = 3.0,
+    function: Callable[[torch.Tensor], torch.Tensor] = torch.sin,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded noisy 1-D regression problem: ``y = function(x) + noise * N(0, 1)``.
+
+    Returns:
+        ``(X, y)``: ``X`` of shape ``(n, 1)`` with ``x`` drawn uniformly from ``[low, high)`` and
+        ``y`` of shape ``(n,)``, both float32. The same arguments give the same tensors.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"need finite low < high, got low={low!r}, high={high!r}")
+    generator = torch.Generator().manual_seed(seed)
+    x = low + (high - low) * torch.rand(n, 1, generator=generator)
+    y = function(x).squeeze(-1) + noise * torch.randn(n, generator=generator)
+    return x, y
+
+
+def make_loaders(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    valid_fraction: float = 0.3,
+    batch_size: int = 16,
+    seed: int = 0,
+) -> tuple[DataLoader, DataLoader]:
+    """Split ``(X, y)`` at random into training and validation ``DataLoader``s.
+
+    The training loader reshuffles every epoch from its own seeded generator, so the batches do
+    not depend on how much of the global random stream the model's initialisation used.
+    """
+    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
+        raise TypeError("X and y must be tensors")
+    if len(X) != len(y):
+        raise ValueError(f"X and y differ in length: {len(X)} != {len(y)}")
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    n_valid = round(len(X) * valid_fraction)
+    if n_valid == 0 or n_valid == len(X):
+        raise ValueError(f"valid_fraction={valid_fraction} leaves an empty split of {len(X)} samples")
+    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))
+    valid_idx, train_idx = order[:n_valid], order[n_valid:]
+    shuffle_generator = torch.Generator().manual_seed(seed + 1)
+    trainloader = DataLoader(TensorDataset(X[train_idx], y[train_idx]), batch_size=batch_size,
+                             shuffle=True, generator=shuffle_generator)
+    validloader = DataLoader(TensorDataset(X[valid_idx], y[valid_idx]), batch_size=batch_size)
+    return trainloader, validloader

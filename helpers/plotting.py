@@ -1,0 +1,75 @@
+"""``plot_loss``: training and validation curves, with the best epoch marked."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn: `import helpers` stays fast
+    from matplotlib.axes import Axes
+
+
+def plot_loss(
+    train_loss: Sequence[float],
+    valid_loss: Sequence[float] | None = None,
+    *,
+    ax: Axes | None = None,
+    log_scale: bool = False,
+    mark_best: bool = True,
+    title: str | None = None,
+    ylabel: str = "Loss",
+) -> Axes:
+    """Plot per-epoch losses against the epoch number (1, 2, ...) and return the Axes.
+
+    Args:
+        train_loss: the training loss of each epoch, as returned by ``trainer``.
+        valid_loss: the validation loss of each epoch (same length), or ``None``.
+        ax: draw into this Axes instead of a new figure.
+        log_scale: use a logarithmic loss axis (useful when the loss falls by decades).
+        mark_best: mark the epoch with the lowest validation loss (first one on ties).
+        title: an optional title.
+        ylabel: the label of the loss axis.
+
+    Returns:
+        The matplotlib Axes, so that a notebook can add to it.
+    """
+    train = _as_floats("train_loss", train_loss)
+    valid = None if valid_loss is None else _as_floats("valid_loss", valid_loss)
+    if valid is not None and len(valid) != len(train):
+        raise ValueError(f"train_loss and valid_loss differ in length: {len(train)} != {len(valid)}")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    epochs = range(1, len(train) + 1)
+    ax.plot(epochs, train, label="training loss")
+    if valid is not None:
+        ax.plot(epochs, valid, label="validation loss")
+        if mark_best:
+            best = min(range(len(valid)), key=valid.__getitem__)
+            ax.axvline(best + 1, color="grey", linestyle=":", linewidth=1)
+            ax.plot([best + 1], [valid[best]], "o", color="black",
+                    label=f"best epoch ({best + 1})")
+    ax.set_xlabel("Epoch")
+    ax.set_ylabel(ylabel)
+    if log_scale:
+        ax.set_yscale("log")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def _as_floats(name: str, values: Sequence[float]) -> list[float]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty")
+    try:
+        floats = [float(v) for v in values]
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must hold numbers") from error
+    if not all(math.isfinite(v) for v in floats):
+        raise ValueError(f"{name} holds a NaN or infinite value")
+    return floats

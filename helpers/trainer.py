@@ -1,0 +1,264 @@
+"""A small, careful training loop: the lecture's ``trainer``, done right.
+
+Compared with the lecture's version, this one
+
+* validates in ``model.eval()`` mode under ``torch.no_grad()`` (dropout off), then returns to
+  ``model.train()``;
+* weights every batch by its size, so an epoch's loss equals the loss over the whole data set
+  when the criterion averages (the plain mean of batch losses over-weights a short last batch);
+* stops early by the rule Keras and PyTorch Lightning use (no improvement on the best validation
+  loss by more than ``min_delta`` for ``patience`` epochs) and restores the best weights; the
+  lecture's rule (``patience`` consecutive increases) stays available as ``stopping="consecutive"``;
+* moves every batch to the model's device, fixes the ``(N, 1)`` versus ``(N,)`` shape trap, can
+  clip gradients, and stops cleanly when the loss turns NaN or infinite.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import torch
+from torch import nn
+
+Stopping = Literal["best", "consecutive"]
+
+
+def trainer(
+    model: nn.Module,
+    criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    trainloader: Iterable,
+    validloader: Iterable,
+    epochs: int = 5,
+    patience: int | None = 5,
+    *,
+    min_delta: float = 0.0,
+    stopping: Stopping = "best",
+    restore_best: bool = True,
+    clip_grad_norm: float | None = None,
+    log_every: int = 0,
+    progress: bool = False,
+    verbose: bool = True,
+) -> tuple[list[float], list[float]]:
+    """Train ``model`` and return the per-epoch training and validation losses.
+
+    Args:
+        model: the network to train; it must have parameters that require gradients.
+        criterion: the loss, called as ``criterion(prediction, target)``; it must return a scalar.
+        optimizer: an optimizer over ``model``'s parameters.
+        trainloader: yields ``(inputs, targets)`` batches for training, e.g. a ``DataLoader``.
+        validloader: yields ``(inputs, targets)`` batches for validation.
+        epochs: the most epochs to run (at least 1).
+        patience: epochs to wait before stopping early (at least 1); ``None`` never stops early.
+        min_delta: with ``stopping="best"``, a validation loss counts as an improvement only if it
+            is lower than the best so far by more than this.
+        stopping: ``"best"`` stops after ``patience`` epochs without improvement on the best
+            validation loss; ``"consecutive"`` is the lecture's rule, which stops after
+            ``patience`` consecutive epochs in which the validation loss rose.
+        restore_best: load the weights of the epoch with the best validation loss before returning.
+        clip_grad_norm: if given, rescale the gradients so their total 2-norm is at most this.
+        log_every: print a compact line every ``log_every`` epochs (0: never).
+        progress: show a one-line progress display that ends in a fixed final state.
+        verbose: print one line when training stops early or on a non-finite loss.
+
+    Returns:
+        ``(train_loss, valid_loss)``: two lists of floats, one entry per completed epoch. With a
+        mean-reducing criterion each entry is the mean loss over that epoch's whole data set.
+
+    Raises:
+        TypeError, ValueError: on an argument of the wrong type or value, an empty loader, a
+            batch that is not an ``(inputs, targets)`` pair, or a criterion that is not scalar.
+
+    Example:
+        >>> train_loss, valid_loss = trainer(model, criterion, optimizer,
+        ...                                  trainloader, validloader, epochs=201, patience=3)
+    """
+    params = _check_arguments(
+        model, criterion, optimizer, trainloader, validloader, epochs, patience,
+        min_delta, stopping, clip_grad_norm, log_every,
+    )
+    device = params[0].device
+    train_loss: list[float] = []
+    valid_loss: list[float] = []
+    best_loss, best_epoch, best_state = math.inf, 0, None
+    waited = 0
+
+    for epoch in range(1, epochs + 1):
+        model.train()
+        epoch_train = _run_epoch(model, criterion, trainloader, device, "trainloader",
+                                 optimizer, clip_grad_norm)
+        model.eval()
+        with torch.no_grad():
+            epoch_valid = _run_epoch(model, criterion, validloader, device, "validloader")
+        model.train()
+
+        if not (math.isfinite(epoch_train) and math.isfinite(epoch_valid)):
+            which = "training" if not math.isfinite(epoch_train) else "validation"
+            value = epoch_train if which == "training" else epoch_valid
+            message = (f"Stopped at epoch {epoch}: the {which} loss is {value}; "
+                       f"kept the history of the {epoch - 1} completed epochs")
+            if restore_best and best_state is not None:
+                model.load_state_dict(best_state)
+                message += f" and restored the weights of epoch {best_epoch}"
+            _finish(progress, verbose, message + ".")
+            return train_loss, valid_loss
+
+        train_loss.append(epoch_train)
+        valid_loss.append(epoch_valid)
+        if progress:
+            _show_progress(epoch, epochs, epoch_train, epoch_valid)
+        if log_every and epoch % log_every == 0:
+            _newline_if(progress)
+            print(f"epoch {epoch:4d}  train {epoch_train:.4f}  valid {epoch_valid:.4f}")
+
+        if epoch_valid < best_loss - (min_delta if stopping == "best" else 0.0):
+            best_loss, best_epoch = epoch_valid, epoch
+            if restore_best:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if patience is None:
+            continue
+        if stopping == "best":
+            waited = 0 if best_epoch == epoch else waited + 1
+        else:
+            rose = len(valid_loss) > 1 and valid_loss[-1] > valid_loss[-2]
+            waited = waited + 1 if rose else 0
+        if waited >= patience:
+            reason = ("no improvement on the best validation loss" if stopping == "best"
+                      else "the validation loss rose")
+            message = (f"Early stopping at epoch {epoch}: {reason} for {patience} epochs; "
+                       f"best epoch {best_epoch} (validation loss {best_loss:.4f})")
+            if restore_best and best_state is not None:
+                model.load_state_dict(best_state)
+                message += ", weights restored"
+            _finish(progress, verbose, message + ".")
+            return train_loss, valid_loss
+
+    if restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    _newline_if(progress)
+    return train_loss, valid_loss
+
+
+def _run_epoch(
+    model: nn.Module,
+    criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    loader: Iterable,
+    device: torch.device,
+    name: str,
+    optimizer: torch.optim.Optimizer | None = None,
+    clip_grad_norm: float | None = None,
+) -> float:
+    """One pass over ``loader``; trains when ``optimizer`` is given. Returns the mean loss."""
+    total = torch.zeros((), device=device)
+    count = 0
+    for batch in loader:
+        inputs, targets = _unpack(batch, name)
+        inputs, targets = inputs.to(device), targets.to(device)
+        prediction = match_shape(model(inputs), targets)
+        loss = criterion(prediction, targets)
+        if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+            shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise ValueError(f"criterion must return a scalar tensor, got {shape}; "
+                             "use reduction='mean' (or 'sum')")
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            if clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+        size = len(targets)
+        total += loss.detach() * size
+        count += size
+    if count == 0:
+        raise ValueError(f"{name} yielded no batches")
+    return total.item() / count
+
+
+def match_shape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Drop a trailing size-1 dimension from ``prediction`` when ``target`` lacks it.
+
+    A regression network outputs shape ``(N, 1)`` while targets are often ``(N,)``; ``MSELoss``
+    would broadcast the pair to ``(N, N)`` and compute a meaningless loss. Classification logits
+    ``(N, C)`` with labels ``(N,)`` are left alone.
+    """
+    if prediction.ndim == target.ndim + 1 and prediction.shape[-1] == 1:
+        return prediction.squeeze(-1)
+    return prediction
+
+
+def _unpack(batch: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+        raise ValueError(f"{name} must yield (inputs, targets) pairs, got {type(batch).__name__}")
+    inputs, targets = batch
+    if not (isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor)):
+        raise TypeError(f"{name} must yield pairs of tensors")
+    return inputs, targets
+
+
+def _check_arguments(
+    model, criterion, optimizer, trainloader, validloader, epochs, patience,
+    min_delta, stopping, clip_grad_norm, log_every,
+) -> list[torch.nn.Parameter]:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no parameters that require gradients")
+    if not callable(criterion):
+        raise TypeError("criterion must be callable, e.g. torch.nn.MSELoss()")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    for name, loader in (("trainloader", trainloader), ("validloader", validloader)):
+        if not isinstance(loader, Iterable):
+            raise TypeError(f"{name} must be iterable, got {type(loader).__name__}")
+        if hasattr(loader, "__len__") and len(loader) == 0:
+            raise ValueError(f"{name} is empty")
+    _check_int("epochs", epochs, minimum=1)
+    if patience is not None:
+        _check_int("patience", patience, minimum=1)
+    _check_int("log_every", log_every, minimum=0)
+    _check_number("min_delta", min_delta, minimum=0.0, strict=False)
+    if clip_grad_norm is not None:
+        _check_number("clip_grad_norm", clip_grad_norm, minimum=0.0, strict=True)
+    if stopping not in ("best", "consecutive"):
+        raise ValueError(f"stopping must be 'best' or 'consecutive', got {stopping!r}")
+    return params
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _check_number(name: str, value: object, minimum: float, strict: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if value < minimum or (strict and value == minimum):
+        relation = "greater than" if strict else "at least"
+        raise ValueError(f"{name} must be {relation} {minimum}, got {value}")
+
+
+def _show_progress(epoch: int, epochs: int, train: float, valid: float) -> None:
+    width = 20
+    filled = width * epoch // epochs
+    bar = "#" * filled + "." * (width - filled)
+    sys.stdout.write(f"\r[{bar}] epoch {epoch}/{epochs}  train {train:.4f}  valid {valid:.4f}")
+    sys.stdout.flush()
+
+
+def _newline_if(progress: bool) -> None:
+    if progress:
+        print()
+
+
+def _finish(progress: bool, verbose: bool, message: str) -> None:
+    _newline_if(progress)
+    if verbose:
+        print(message)

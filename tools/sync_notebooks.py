@@ -1,0 +1,97 @@
+"""Render every notebook's Colab badge and Colab setup cell from pyproject.toml.
+
+    python tools/sync_notebooks.py          # rewrite what differs
+    python tools/sync_notebooks.py --check  # exit 1 and list what differs (used by the tests)
+
+The repository's address and branch live in one place, ``[tool.course]`` in pyproject.toml.
+Each notebook starts with a markdown cell of id ``colab-badge`` (the badge) and its first code
+cell has id ``colab-setup``: in Colab it installs ``helpers`` from the repository without its
+dependencies, so Colab's own torch, matplotlib and ipywidgets stay as they are; elsewhere it does
+nothing visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+BADGE_ID = "colab-badge"
+SETUP_ID = "colab-setup"
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def course_location(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str]:
+    """The repository URL (https://github.com/OWNER/NAME) and branch from pyproject.toml."""
+    config = tomllib.loads(pyproject.read_text())["tool"]["course"]
+    return config["repository"].rstrip("/"), config["branch"]
+
+
+def colab_url(notebook: str, repository: str, branch: str) -> str:
+    """The Colab address that opens ``notebook`` (a path relative to the repository root)."""
+    owner_name = repository.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}"
+
+
+def badge_markdown(notebook: str, repository: str, branch: str) -> str:
+    return f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(notebook, repository, branch)})"
+
+
+def setup_source(repository: str, branch: str) -> str:
+    return (
+        "# Colab only: install the course's helpers package, leaving Colab's own packages alone.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        "    import subprocess\n"
+        "\n"
+        "    subprocess.run(\n"
+        '        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",\n'
+        f'         "git+{repository}@{branch}"],\n'
+        "        check=True,\n"
+        "    )"
+    )
+
+
+def render(nb: nbformat.NotebookNode, notebook: str, repository: str, branch: str) -> None:
+    """Put the badge first and the setup cell before the first other code cell, in place."""
+    cells = [c for c in nb.cells if c.get("id") not in (BADGE_ID, SETUP_ID)]
+    old_setup = next((c for c in nb.cells if c.get("id") == SETUP_ID), None)
+    setup = old_setup or nbformat.v4.new_code_cell()
+    setup.id, setup.source = SETUP_ID, setup_source(repository, branch)
+    badge = nbformat.v4.new_markdown_cell(badge_markdown(notebook, repository, branch))
+    badge.id = BADGE_ID
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    nb.cells = [badge, *cells[:first_code], setup, *cells[first_code:]]
+
+
+def sync(path: Path, repository: str, branch: str, write: bool = True) -> bool:
+    """Bring one notebook's badge and setup cells up to date; return True if they were stale."""
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    render(nb, path.resolve().relative_to(ROOT).as_posix(), repository, branch)
+    stale = nbformat.writes(nb) != before
+    if stale and write:
+        nbformat.write(nb, path)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; fail if stale")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    repository, branch = course_location()
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    stale = [path for path in paths if sync(path, repository, branch, write=not args.check)]
+    for path in stale:
+        print(("stale: " if args.check else "updated: ") + str(path))
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
