@@ -20,7 +20,7 @@ def set_seed(seed: int) -> None:
         import numpy as np
     except ImportError:  # pragma: no cover - numpy ships with the course's requirements
         return
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds the legacy global generator on purpose
 
 
 def make_regression(
@@ -73,11 +73,17 @@ def make_loaders(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     n_valid = round(len(X) * valid_fraction)
     if n_valid == 0 or n_valid == len(X):
-        raise ValueError(f"valid_fraction={valid_fraction} leaves an empty split of {len(X)} samples")
+        raise ValueError(
+            f"valid_fraction={valid_fraction} leaves an empty split of {len(X)} samples"
+        )
     order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))
     valid_idx, train_idx = order[:n_valid], order[n_valid:]
     shuffle_generator = torch.Generator().manual_seed(seed + 1)
-    trainloader = DataLoader(TensorDataset(X[train_idx], y[train_idx]), batch_size=batch_size,
-                             shuffle=True, generator=shuffle_generator)
+    trainloader = DataLoader(
+        TensorDataset(X[train_idx], y[train_idx]),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=shuffle_generator,
+    )
     validloader = DataLoader(TensorDataset(X[valid_idx], y[valid_idx]), batch_size=batch_size)
     return trainloader, validloader

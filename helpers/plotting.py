@@ -37,7 +37,9 @@ def plot_loss(
     train = _as_floats("train_loss", train_loss)
     valid = None if valid_loss is None else _as_floats("valid_loss", valid_loss)
     if valid is not None and len(valid) != len(train):
-        raise ValueError(f"train_loss and valid_loss differ in length: {len(train)} != {len(valid)}")
+        raise ValueError(
+            f"train_loss and valid_loss differ in length: {len(train)} != {len(valid)}"
+        )
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -49,8 +51,7 @@ def plot_loss(
         if mark_best:
             best = min(range(len(valid)), key=valid.__getitem__)
             ax.axvline(best + 1, color="grey", linestyle=":", linewidth=1)
-            ax.plot([best + 1], [valid[best]], "o", color="black",
-                    label=f"best epoch ({best + 1})")
+            ax.plot([best + 1], [valid[best]], "o", color="black", label=f"best epoch ({best + 1})")
     ax.set_xlabel("Epoch")
     ax.set_ylabel(ylabel)
     if log_scale:

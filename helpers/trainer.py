@@ -77,8 +77,17 @@ def trainer(
         ...                                  trainloader, validloader, epochs=201, patience=3)
     """
     params = _check_arguments(
-        model, criterion, optimizer, trainloader, validloader, epochs, patience,
-        min_delta, stopping, clip_grad_norm, log_every,
+        model,
+        criterion,
+        optimizer,
+        trainloader,
+        validloader,
+        epochs,
+        patience,
+        min_delta,
+        stopping,
+        clip_grad_norm,
+        log_every,
     )
     device = params[0].device
     train_loss: list[float] = []
@@ -88,8 +97,9 @@ def trainer(
 
     for epoch in range(1, epochs + 1):
         model.train()
-        epoch_train = _run_epoch(model, criterion, trainloader, device, "trainloader",
-                                 optimizer, clip_grad_norm)
+        epoch_train = _run_epoch(
+            model, criterion, trainloader, device, "trainloader", optimizer, clip_grad_norm
+        )
         model.eval()
         with torch.no_grad():
             epoch_valid = _run_epoch(model, criterion, validloader, device, "validloader")
@@ -98,8 +108,10 @@ def trainer(
         if not (math.isfinite(epoch_train) and math.isfinite(epoch_valid)):
             which = "training" if not math.isfinite(epoch_train) else "validation"
             value = epoch_train if which == "training" else epoch_valid
-            message = (f"Stopped at epoch {epoch}: the {which} loss is {value}; "
-                       f"kept the history of the {epoch - 1} completed epochs")
+            message = (
+                f"Stopped at epoch {epoch}: the {which} loss is {value}; "
+                f"kept the history of the {epoch - 1} completed epochs"
+            )
             if restore_best and best_state is not None:
                 model.load_state_dict(best_state)
                 message += f" and restored the weights of epoch {best_epoch}"
@@ -126,10 +138,15 @@ def trainer(
             rose = len(valid_loss) > 1 and valid_loss[-1] > valid_loss[-2]
             waited = waited + 1 if rose else 0
         if waited >= patience:
-            reason = ("no improvement on the best validation loss" if stopping == "best"
-                      else "the validation loss rose")
-            message = (f"Early stopping at epoch {epoch}: {reason} for {patience} epochs; "
-                       f"best epoch {best_epoch} (validation loss {best_loss:.4f})")
+            reason = (
+                "no improvement on the best validation loss"
+                if stopping == "best"
+                else "the validation loss rose"
+            )
+            message = (
+                f"Early stopping at epoch {epoch}: {reason} for {patience} epochs; "
+                f"best epoch {best_epoch} (validation loss {best_loss:.4f})"
+            )
             if restore_best and best_state is not None:
                 model.load_state_dict(best_state)
                 message += ", weights restored"
@@ -161,8 +178,10 @@ def _run_epoch(
         loss = criterion(prediction, targets)
         if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
             shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-            raise ValueError(f"criterion must return a scalar tensor, got {shape}; "
-                             "use reduction='mean' (or 'sum')")
+            raise ValueError(
+                f"criterion must return a scalar tensor, got {shape}; "
+                "use reduction='mean' (or 'sum')"
+            )
         if optimizer is not None:
             optimizer.zero_grad()
             loss.backward()
@@ -199,8 +218,17 @@ def _unpack(batch: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _check_arguments(
-    model, criterion, optimizer, trainloader, validloader, epochs, patience,
-    min_delta, stopping, clip_grad_norm, log_every,
+    model,
+    criterion,
+    optimizer,
+    trainloader,
+    validloader,
+    epochs,
+    patience,
+    min_delta,
+    stopping,
+    clip_grad_norm,
+    log_every,
 ) -> list[torch.nn.Parameter]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -210,7 +238,9 @@ def _check_arguments(
     if not callable(criterion):
         raise TypeError("criterion must be callable, e.g. torch.nn.MSELoss()")
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     for name, loader in (("trainloader", trainloader), ("validloader", validloader)):
         if not isinstance(loader, Iterable):
             raise TypeError(f"{name} must be iterable, got {type(loader).__name__}")

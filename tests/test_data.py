@@ -1,0 +1,87 @@
+"""The toy data helpers are seeded, shaped as documented, and split without overlap."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from helpers import make_loaders, make_regression, set_seed
+
+
+def test_make_regression_shapes_dtype_and_range():
+    X, y = make_regression(50, low=-1.0, high=2.0, seed=3)
+    assert X.shape == (50, 1) and y.shape == (50,)
+    assert X.dtype == y.dtype == torch.float32
+    assert X.min() >= -1.0 and X.max() < 2.0
+
+
+def test_make_regression_is_reproducible_and_independent_of_the_global_seed():
+    torch.manual_seed(1)
+    first = make_regression(20, seed=7)
+    torch.manual_seed(2)
+    second = make_regression(20, seed=7)
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not torch.equal(first[1], make_regression(20, seed=8)[1])
+
+
+def test_make_regression_noise_free_follows_the_function():
+    X, y = make_regression(30, noise=0.0, function=lambda x: 2 * x + 1)
+    assert torch.allclose(y, 2 * X.squeeze(1) + 1)
+
+
+def test_make_loaders_splits_without_overlap_and_keeps_every_sample():
+    X = torch.arange(20.0).unsqueeze(1)
+    train, valid = make_loaders(X, X.squeeze(1), valid_fraction=0.25, batch_size=4)
+    train_x = torch.cat([xb for xb, _ in train]).flatten().tolist()
+    valid_x = torch.cat([xb for xb, _ in valid]).flatten().tolist()
+    assert len(valid_x) == 5 and len(train_x) == 15
+    assert sorted(train_x + valid_x) == list(range(20))
+
+
+def test_training_batches_are_reshuffled_reproducibly():
+    X = torch.arange(40.0).unsqueeze(1)
+    order = [
+        [xb.flatten().tolist() for xb, _ in make_loaders(X, X.squeeze(1), seed=5)[0]]
+        for _ in range(2)
+    ]
+    assert order[0] == order[1]
+    train, _ = make_loaders(X, X.squeeze(1), seed=5)
+    epochs = [torch.cat([xb for xb, _ in train]).flatten().tolist() for _ in range(2)]
+    assert epochs[0] != epochs[1]
+
+
+def test_set_seed_seeds_python_and_torch():
+    set_seed(11)
+    a = (random.random(), torch.rand(1).item())
+    set_seed(11)
+    assert (random.random(), torch.rand(1).item()) == a
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: make_regression(0), "n"),
+        (lambda: make_regression(10, noise=-1.0), "noise"),
+        (lambda: make_regression(10, low=1.0, high=1.0), "low"),
+        (lambda: make_loaders(torch.zeros(4, 1), torch.zeros(3)), "length"),
+        (
+            lambda: make_loaders(torch.zeros(4, 1), torch.zeros(4), valid_fraction=1.0),
+            "valid_fraction",
+        ),
+        (lambda: make_loaders(torch.zeros(4, 1), torch.zeros(4), batch_size=0), "batch_size"),
+        (
+            lambda: make_loaders(torch.zeros(2, 1), torch.zeros(2), valid_fraction=0.1),
+            "valid_fraction",
+        ),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_them(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_set_seed_rejects_non_int():
+    with pytest.raises(TypeError, match="seed"):
+        set_seed(1.5)

@@ -1,0 +1,86 @@
+"""plot_loss draws what it says: the two curves against epochs 1..n, the best epoch, the labels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plot_loss  # noqa: E402
+
+TRAIN = [1.0, 0.6, 0.4, 0.3, 0.25]
+VALID = [1.1, 0.7, 0.5, 0.55, 0.6]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_curves_are_drawn_against_epochs_starting_at_one():
+    ax = plot_loss(TRAIN, VALID)
+    lines = lines_by_label(ax)
+    assert list(lines["training loss"].get_xdata()) == [1, 2, 3, 4, 5]
+    assert list(lines["training loss"].get_ydata()) == TRAIN
+    assert list(lines["validation loss"].get_ydata()) == VALID
+
+
+def test_best_validation_epoch_is_marked():
+    ax = plot_loss(TRAIN, VALID)
+    marker = lines_by_label(ax)["best epoch (3)"]
+    assert list(marker.get_xdata()) == [3] and list(marker.get_ydata()) == [0.5]
+    vertical = [line for line in ax.get_lines() if list(line.get_xdata()) == [3, 3]]
+    assert len(vertical) == 1
+
+
+def test_first_of_tied_minima_is_the_best_epoch():
+    ax = plot_loss([1.0, 1.0, 1.0], [0.5, 0.4, 0.4])
+    assert "best epoch (2)" in lines_by_label(ax)
+
+
+def test_axes_are_labelled_and_legend_drawn():
+    ax = plot_loss(TRAIN, VALID, title="Fit")
+    assert ax.get_xlabel() == "Epoch"
+    assert ax.get_ylabel() == "Loss"
+    assert ax.get_title() == "Fit"
+    assert ax.get_legend() is not None
+
+
+def test_log_scale_and_no_marker():
+    ax = plot_loss(TRAIN, VALID, log_scale=True, mark_best=False)
+    assert ax.get_yscale() == "log"
+    assert set(lines_by_label(ax)) == {"training loss", "validation loss"}
+
+
+def test_draws_into_a_given_axes_and_returns_it():
+    _, (left, right) = plt.subplots(1, 2)
+    assert plot_loss(TRAIN, VALID, ax=right) is right
+    assert left.get_lines() == []
+
+
+def test_training_curve_alone():
+    ax = plot_loss(TRAIN)
+    assert set(lines_by_label(ax)) == {"training loss"}
+
+
+@pytest.mark.parametrize(
+    ("train", "valid", "error", "match"),
+    [
+        ([], None, ValueError, "train_loss"),
+        ([1.0, 2.0], [1.0], ValueError, "length"),
+        ("abc", None, TypeError, "train_loss"),
+        ([1.0, float("nan")], None, ValueError, "train_loss"),
+        ([1.0, 2.0], [1.0, "x"], TypeError, "valid_loss"),
+    ],
+)
+def test_bad_input_is_rejected(train, valid, error, match):
+    with pytest.raises(error, match=match):
+        plot_loss(train, valid)

@@ -1,0 +1,343 @@
+"""Behaviour of helpers.trainer: each rule it promises, checked on small scripted problems."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from helpers import match_shape, trainer
+
+
+def loaders(n_train: int = 12, n_valid: int = 6, batch_size: int = 4, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    X, y = (
+        torch.randn(n_train + n_valid, 1, generator=g),
+        torch.randn(n_train + n_valid, generator=g),
+    )
+    train = DataLoader(TensorDataset(X[:n_train], y[:n_train]), batch_size=batch_size)
+    valid = DataLoader(TensorDataset(X[n_train:], y[n_train:]), batch_size=batch_size)
+    return train, valid
+
+
+class ScriptedValidation:
+    """A criterion: the real MSE while training, a scripted value per epoch while validating.
+
+    It also records the model's weights at each validation, i.e. the weights of each epoch.
+    """
+
+    def __init__(self, model: nn.Module, curve: list[float]):
+        self.model, self.curve, self.snapshots = model, curve, []
+
+    def __call__(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            return nn.functional.mse_loss(prediction, target)
+        self.snapshots.append({k: v.clone() for k, v in self.model.state_dict().items()})
+        return torch.tensor(self.curve[len(self.snapshots) - 1])
+
+
+def scripted_run(curve: list[float], **kwargs):
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    criterion = ScriptedValidation(model, curve)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train, valid = loaders(n_valid=4, batch_size=4)  # one validation batch: one value per epoch
+    kwargs.setdefault("epochs", len(curve))
+    history = trainer(model, criterion, optimizer, train, valid, **kwargs)
+    return model, criterion, history
+
+
+def same_weights(model: nn.Module, snapshot: dict) -> bool:
+    return all(torch.equal(v, snapshot[k]) for k, v in model.state_dict().items())
+
+
+def test_lecture_call_returns_two_float_lists_one_entry_per_epoch():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 6), nn.ReLU(), nn.Dropout(0.2), nn.Linear(6, 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    train, valid = loaders()
+    train_loss, valid_loss = trainer(
+        model, nn.MSELoss(), optimizer, train, valid, epochs=201, patience=3
+    )
+    assert 1 <= len(train_loss) == len(valid_loss) <= 201
+    assert all(isinstance(v, float) and math.isfinite(v) for v in train_loss + valid_loss)
+
+
+def test_best_rule_stops_after_patience_epochs_without_improvement_and_restores_best():
+    curve = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 3.05, 2.0]
+    model, criterion, (train_loss, valid_loss) = scripted_run(curve, patience=3)
+    assert valid_loss == pytest.approx(curve[:6])  # best at epoch 3, then 4, 5, 6 do not improve
+    assert len(train_loss) == 6
+    assert same_weights(model, criterion.snapshots[2])
+    assert not same_weights(model, criterion.snapshots[5])
+
+
+def test_best_rule_prints_one_line_naming_stop_and_best_epoch(capsys):
+    scripted_run([5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 3.05, 2.0], patience=3)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    assert "epoch 6" in lines[0] and "best epoch 3" in lines[0] and "restored" in lines[0]
+
+
+def test_min_delta_requires_a_large_enough_improvement():
+    curve = [1.0, 0.95, 0.92, 0.91, 0.5]
+    model, criterion, (_, valid_loss) = scripted_run(curve, patience=3, min_delta=0.1)
+    assert len(valid_loss) == 4
+    assert same_weights(model, criterion.snapshots[0])
+    _, _, (_, valid_loss) = scripted_run(curve, patience=3, min_delta=0.0)
+    assert len(valid_loss) == 5
+
+
+def test_lecture_rule_needs_consecutive_increases():
+    rising = [3.0, 2.0, 1.0, 1.1, 1.2, 1.3, 0.5]
+    model, criterion, (_, valid_loss) = scripted_run(rising, patience=3, stopping="consecutive")
+    assert len(valid_loss) == 6
+    assert same_weights(model, criterion.snapshots[2])
+
+
+def test_lecture_rule_never_stops_on_a_zigzag_that_the_best_rule_stops_early():
+    zigzag = [1.0, 2.0, 1.5, 2.5, 2.0, 3.0, 2.5, 3.5, 3.0, 4.0]
+    _, _, (_, lecture) = scripted_run(zigzag, patience=3, stopping="consecutive")
+    _, _, (_, best) = scripted_run(zigzag, patience=3)
+    assert len(lecture) == len(zigzag)
+    assert len(best) == 4
+
+
+def test_restore_best_false_keeps_the_last_weights():
+    curve = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1]
+    model, criterion, _ = scripted_run(curve, patience=3, restore_best=False)
+    assert same_weights(model, criterion.snapshots[-1])
+
+
+def test_without_early_stopping_runs_every_epoch_and_still_restores_best():
+    curve = [3.0, 1.0, 2.0, 2.5, 2.7, 2.8]
+    model, criterion, (_, valid_loss) = scripted_run(curve, patience=None)
+    assert len(valid_loss) == 6
+    assert same_weights(model, criterion.snapshots[1])
+
+
+class ModeRecorder(nn.Module):
+    """A model that records, at each call, whether it was in training mode and recording grads."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        self.dropout = nn.Dropout(0.5)
+        self.calls: list[tuple[bool, bool]] = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return self.dropout(self.linear(x))
+
+
+def test_validation_runs_in_eval_mode_without_grad_and_training_resumes_in_train_mode():
+    torch.manual_seed(0)
+    model = ModeRecorder()
+    train, valid = loaders(n_train=8, n_valid=4, batch_size=4)  # 2 training + 1 validation batch
+    trainer(
+        model,
+        nn.MSELoss(),
+        torch.optim.SGD(model.parameters(), lr=0.01),
+        train,
+        valid,
+        epochs=2,
+        patience=None,
+    )
+    assert model.calls == [(True, True), (True, True), (False, False)] * 2
+    assert model.training
+
+
+def test_dropout_is_off_during_validation():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 32), nn.Dropout(0.5), nn.Linear(32, 1))
+    train, valid = loaders()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # weights never change
+    _, valid_loss = trainer(model, nn.MSELoss(), optimizer, train, valid, epochs=3, patience=None)
+    model.eval()
+    with torch.no_grad():
+        X, y = valid.dataset.tensors
+        expected = nn.functional.mse_loss(model(X).squeeze(1), y).item()
+    assert valid_loss == pytest.approx([expected] * 3, rel=1e-6)
+
+
+def test_epoch_loss_is_weighted_by_batch_size_with_a_short_last_batch():
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    train, valid = loaders(n_train=10, n_valid=7, batch_size=4)  # batches of 4, 4, 2 and 4, 3
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    train_loss, valid_loss = trainer(model, nn.MSELoss(), optimizer, train, valid, epochs=1)
+    with torch.no_grad():
+        for loader, reported in ((train, train_loss[0]), (valid, valid_loss[0])):
+            X, y = loader.dataset.tensors
+            whole = nn.functional.mse_loss(model(X).squeeze(1), y).item()
+            batch_means = [
+                nn.functional.mse_loss(model(xb).squeeze(1), yb).item() for xb, yb in loader
+            ]
+            assert reported == pytest.approx(whole, rel=1e-6)
+            assert sum(batch_means) / len(batch_means) != pytest.approx(whole, rel=1e-3)
+
+
+def test_a_sum_criterion_gives_the_mean_per_sample_times_the_batch_size():
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    train, valid = loaders(n_train=8, n_valid=4, batch_size=4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    _, mean = trainer(model, nn.MSELoss(), optimizer, train, valid, epochs=1)
+    _, summed = trainer(model, nn.MSELoss(reduction="sum"), optimizer, train, valid, epochs=1)
+    assert summed[0] == pytest.approx(4 * mean[0], rel=1e-6)
+
+
+def test_match_shape_squeezes_regression_output_only():
+    assert match_shape(torch.zeros(5, 1), torch.zeros(5)).shape == (5,)
+    assert match_shape(torch.zeros(5, 3), torch.zeros(5)).shape == (5, 3)
+    assert match_shape(torch.zeros(5, 1), torch.zeros(5, 1)).shape == (5, 1)
+    assert match_shape(torch.zeros(5), torch.zeros(5)).shape == (5,)
+
+
+def test_regression_output_is_not_broadcast_against_the_targets():
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(0.0)
+    X = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
+    y = torch.tensor([0.0, 1.0, 2.0, 3.0])  # a perfect fit: the loss must be exactly 0
+    data = DataLoader(TensorDataset(X, y), batch_size=4)
+    train_loss, valid_loss = trainer(
+        model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0), data, data, epochs=1
+    )
+    assert train_loss == [0.0] and valid_loss == [0.0]
+
+
+def test_classification_logits_and_labels_work_unchanged():
+    torch.manual_seed(0)
+    X = torch.randn(20, 2)
+    y = (X[:, 0] > 0).long()
+    data = DataLoader(TensorDataset(X, y), batch_size=5)
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    train_loss, _ = trainer(
+        model, nn.CrossEntropyLoss(), optimizer, data, data, epochs=20, patience=None
+    )
+    assert train_loss[-1] < train_loss[0]
+
+
+class ExplodingLoss:
+    """MSE that turns NaN from the given training epoch on (counting training batches)."""
+
+    def __init__(self, nan_from_batch: int):
+        self.batches, self.nan_from_batch = 0, nan_from_batch
+
+    def __call__(self, prediction, target):
+        loss = nn.functional.mse_loss(prediction, target)
+        if torch.is_grad_enabled():
+            self.batches += 1
+            if self.batches >= self.nan_from_batch:
+                return loss * float("nan")
+        return loss
+
+
+def test_a_nan_loss_stops_cleanly_keeping_history_and_best_weights(capsys):
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    train, valid = loaders(n_train=12, batch_size=4)  # 3 training batches per epoch
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    train_loss, valid_loss = trainer(
+        model, ExplodingLoss(nan_from_batch=8), optimizer, train, valid, epochs=10, patience=None
+    )
+    assert len(train_loss) == len(valid_loss) == 2  # the NaN arrives in epoch 3
+    assert all(math.isfinite(v) for v in train_loss + valid_loss)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    message = capsys.readouterr().out
+    assert "epoch 3" in message and "nan" in message and "2 completed epochs" in message
+
+
+def test_gradient_clipping_bounds_the_update():
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    before = torch.cat([p.detach().clone().flatten() for p in model.parameters()])
+    X, y = torch.full((4, 1), 100.0), torch.full((4,), -100.0)  # a huge gradient
+    data = DataLoader(TensorDataset(X, y), batch_size=4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    trainer(
+        model, nn.MSELoss(), optimizer, data, data, epochs=1, clip_grad_norm=0.5, restore_best=False
+    )
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.linalg.vector_norm(after - before).item() == pytest.approx(0.5, rel=1e-5)
+
+
+def test_log_every_prints_a_compact_line_per_period(capsys):
+    scripted_run([5.0, 4.0, 3.0, 2.0], patience=None, log_every=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["epoch", "2"], ["epoch", "4"]]
+
+
+def test_progress_display_ends_in_a_fixed_final_state(capsys):
+    scripted_run([5.0, 4.0, 3.0, 2.0], patience=None, progress=True)
+    out = capsys.readouterr().out
+    final = out.split("\r")[-1]
+    assert final.startswith("[####################] epoch 4/4") and final.endswith("\n")
+
+
+def test_batches_are_moved_to_the_models_device():
+    class DeviceChecker(nn.Linear):
+        def forward(self, x):
+            assert x.device == self.weight.device
+            return super().forward(x)
+
+    model = DeviceChecker(1, 1)
+    train, valid = loaders()
+    trainer(
+        model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01), train, valid, epochs=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"patience": 0}, "patience"),
+        ({"min_delta": -1.0}, "min_delta"),
+        ({"min_delta": float("nan")}, "min_delta"),
+        ({"clip_grad_norm": 0.0}, "clip_grad_norm"),
+        ({"clip_grad_norm": float("inf")}, "clip_grad_norm"),
+        ({"log_every": -1}, "log_every"),
+        ({"stopping": "sometimes"}, "stopping"),
+    ],
+)
+def test_bad_hyper_parameters_raise_value_error_naming_them(kwargs, name):
+    model = nn.Linear(1, 1)
+    train, valid = loaders()
+    with pytest.raises(ValueError, match=name):
+        trainer(
+            model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), train, valid, **kwargs
+        )
+
+
+def test_empty_loader_raises_value_error_naming_it():
+    model = nn.Linear(1, 1)
+    train, _ = loaders()
+    empty = DataLoader(TensorDataset(torch.zeros(0, 1), torch.zeros(0)), batch_size=4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="validloader"):
+        trainer(model, nn.MSELoss(), optimizer, train, empty)
+    with pytest.raises(ValueError, match="trainloader"):
+        trainer(model, nn.MSELoss(), optimizer, empty, train)
+
+
+def test_model_without_parameters_raises_value_error():
+    model = nn.ReLU()
+    train, valid = loaders()
+    optimizer = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="model"):
+        trainer(model, nn.MSELoss(), optimizer, train, valid)
+
+
+def test_non_scalar_loss_raises_value_error():
+    model = nn.Linear(1, 1)
+    train, valid = loaders()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="criterion"):
+        trainer(model, nn.MSELoss(reduction="none"), optimizer, train, valid)
