@@ -1,18 +1,25 @@
-"""Render every notebook's Colab badge and Colab setup cell from pyproject.toml.
+"""Render every Colab badge and the Colab setup cell from pyproject.toml.
 
-    python tools/sync_notebooks.py          # rewrite what differs
+    python tools/sync_notebooks.py          # rewrite what differs (all notebooks and README.md)
     python tools/sync_notebooks.py --check  # exit 1 and list what differs (used by the tests)
 
 The repository's address and branch live in one place, ``[tool.course]`` in pyproject.toml.
 Each notebook starts with a markdown cell of id ``colab-badge`` (the badge) and its first code
 cell has id ``colab-setup``: in Colab it installs ``helpers`` from the repository without its
 dependencies, so Colab's own torch, matplotlib and ipywidgets stay as they are; elsewhere it does
-nothing visible.
+nothing visible. In README.md, every entry of the notebook list (between the
+``<!-- notebooks:start -->`` and ``<!-- notebooks:end -->`` markers) that links to a notebook
+gets the same badge in front of its link.
+
+Colab detection: Colab's kernel (``google.colab._kernel.Kernel``) runs the IPython shell class
+``google.colab._shell.Shell``, so ``google.colab`` is always in ``sys.modules`` inside a Colab
+notebook, before the first cell runs; elsewhere nothing imports it.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -23,6 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BADGE_ID = "colab-badge"
 SETUP_ID = "colab-setup"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+README = ROOT / "README.md"
+LIST_START, LIST_END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
+# A list entry: "1. " then an optional badge (rendered here) then the link to the notebook.
+ENTRY = re.compile(
+    r"^(?P<prefix>\s*(?:\d+\.|[-*])\s+)"
+    r"(?:\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\s*)?"
+    r"(?P<link>\[[^\]]*\]\((?P<path>notebooks/[^)\s]+\.ipynb)\))",
+    re.MULTILINE,
+)
 
 
 def course_location(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str]:
@@ -33,6 +49,8 @@ def course_location(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str
 
 def colab_url(notebook: str, repository: str, branch: str) -> str:
     """The Colab address that opens ``notebook`` (a path relative to the repository root)."""
+    if not repository.startswith("https://github.com/"):
+        raise ValueError(f"Colab opens notebooks from GitHub only, not {repository}")
     owner_name = repository.removeprefix("https://github.com/")
     return f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}"
 
@@ -80,6 +98,29 @@ def sync(path: Path, repository: str, branch: str, write: bool = True) -> bool:
     return stale
 
 
+def render_readme(text: str, repository: str, branch: str) -> str:
+    """``text`` with a Colab badge in front of each notebook link of the notebook list."""
+    start, end = text.find(LIST_START), text.find(LIST_END)
+    if start < 0 or end < start:
+        raise ValueError(f"README has no {LIST_START} ... {LIST_END} block")
+
+    def badge(match: re.Match[str]) -> str:
+        notebook = match["path"]
+        return f"{match['prefix']}{badge_markdown(notebook, repository, branch)} {match['link']}"
+
+    block = ENTRY.sub(badge, text[start:end])
+    return text[:start] + block + text[end:]
+
+
+def sync_readme(path: Path, repository: str, branch: str, write: bool = True) -> bool:
+    """Bring the README's notebook-list badges up to date; return True if they were stale."""
+    before = path.read_text()
+    after = render_readme(before, repository, branch)
+    if after != before and write:
+        path.write_text(after)
+    return after != before
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; fail if stale")
@@ -88,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     repository, branch = course_location()
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     stale = [path for path in paths if sync(path, repository, branch, write=not args.check)]
+    if not args.notebooks and sync_readme(README, repository, branch, write=not args.check):
+        stale.append(README)
     for path in stale:
         print(("stale: " if args.check else "updated: ") + str(path))
     return 1 if args.check and stale else 0

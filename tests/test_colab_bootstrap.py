@@ -1,0 +1,144 @@
+"""The Colab setup cell, tested offline.
+
+The cell that every notebook starts with (rendered by tools/sync_notebooks.py) is run as written,
+with only the repository address swapped for a ``file://`` clone of this repository at HEAD:
+
+- with Colab simulated (a stand-in ``google.colab`` module, as Colab's kernel imports it before the
+  first cell runs) it must install ``helpers`` and nothing else, and ``import helpers`` must then
+  work in the same process, as the next cell does in Colab;
+- outside Colab it must do nothing: no output, no process started, nothing installed.
+
+pip is pointed at a throwaway folder through its environment (``PIP_TARGET``), not through the
+cell, and is kept offline (``PIP_NO_INDEX``). The build runs without build isolation here
+(``PIP_NO_BUILD_ISOLATION=0``, pip's spelling of ``--no-build-isolation``) because an isolated build
+would fetch setuptools; in Colab, which is online, the cell builds with isolation as usual.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools/sync_notebooks.py")
+sync_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sync_notebooks)
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+# Runs the cell's code as a notebook cell runs (exec in __main__'s namespace), optionally with
+# Colab simulated, then imports helpers in the same process and reports where it came from.
+HARNESS = textwrap.dedent(
+    """
+    import sys, types
+    cell, simulate_colab = sys.argv[1], sys.argv[2] == "colab"
+    if simulate_colab:
+        sys.modules["google"] = types.ModuleType("google")
+        sys.modules["google.colab"] = types.ModuleType("google.colab")
+    namespace = {"__name__": "__main__"}
+    exec(compile(open(cell).read(), "<colab-setup>", "exec"), namespace)
+    if simulate_colab:
+        import helpers
+        print("helpers from", helpers.__file__)
+    else:
+        print("names", sorted(k for k in namespace if not k.startswith("__")), file=sys.stderr)
+    """
+)
+
+
+def real_cell() -> tuple[str, str]:
+    """The setup cell every notebook carries, and the install address written in it."""
+    repository, branch = sync_notebooks.course_location()
+    source = sync_notebooks.setup_source(repository, branch)
+    address = f"git+{repository}@{branch}"
+    assert source.count(address) == 1, "the setup cell should name the repository once"
+    return source, address
+
+
+def run_cell(tmp_path: Path, source: str, mode: str, target: Path) -> subprocess.CompletedProcess:
+    cell = tmp_path / "cell.py"
+    cell.write_text(source)
+    harness = tmp_path / "harness.py"
+    harness.write_text(HARNESS)
+    env = {
+        **os.environ,
+        "PIP_CONFIG_FILE": os.devnull,  # nothing from this machine's pip configuration
+        "PIP_TARGET": str(target),  # install into a throwaway folder ...
+        "PYTHONPATH": str(target),  # ... that is on sys.path, as Colab's site-packages is
+        "PIP_NO_INDEX": "1",
+        "PIP_NO_BUILD_ISOLATION": "0",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_NO_INPUT": "1",
+    }
+    return subprocess.run(
+        [sys.executable, str(harness), str(cell), mode],
+        cwd=tmp_path,  # not the repository root, whose helpers/ would shadow the install
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def test_setup_cell_installs_helpers_in_simulated_colab(tmp_path: Path) -> None:
+    source, address = real_cell()
+    _, branch = sync_notebooks.course_location()
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=60)
+    # The cell installs from the configured branch: make the clone have it, at HEAD.
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", "-B", branch], check=True)
+    target = tmp_path / "site-packages"
+    target.mkdir()
+
+    local = source.replace(address, f"git+{clone.as_uri()}@{branch}")
+    result = run_cell(tmp_path, local, "colab", target)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    installed_from = Path(result.stdout.strip().removeprefix("helpers from "))
+    assert installed_from.is_relative_to(target), f"helpers came from {installed_from}"
+    # --no-deps: only helpers and its metadata; never torch, matplotlib or ipywidgets.
+    names = sorted(p.name for p in target.iterdir() if p.name != "__pycache__")
+    assert names[0] == "helpers" and len(names) == 2, names
+    assert names[1].startswith("tnn_helpers-") and names[1].endswith(".dist-info"), names
+
+
+def test_setup_cell_does_nothing_outside_colab(tmp_path: Path) -> None:
+    source, _ = real_cell()
+    target = tmp_path / "site-packages"
+    target.mkdir()
+
+    result = run_cell(tmp_path, source, "local", target)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # nothing visible
+    assert result.stderr.strip() == "names ['sys']"  # binds only `sys`, as `import sys` would
+    assert list(target.iterdir()) == []  # nothing installed
+
+
+def test_setup_cell_starts_no_process_outside_colab(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, _ = real_cell()
+    assert "google.colab" not in sys.modules
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    exec(compile(source, "<colab-setup>", "exec"), {"__name__": "__main__"})
+    assert calls == []
+    assert capsys.readouterr() == ("", "")
+
+
+def test_notebooks_carry_the_tested_cell() -> None:
+    source, _ = real_cell()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = [c for c in sync_notebooks.nbformat.read(path, 4).cells if c.cell_type == "code"]
+        assert cells, f"{path.name} has no code cell"
+        assert cells[0].get("id") == sync_notebooks.SETUP_ID, f"{path.name}: setup cell not first"
+        assert cells[0].source == source, f"{path.name}: run tools/sync_notebooks.py"
