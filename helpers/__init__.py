@@ -5,8 +5,20 @@ curves, and ``make_regression`` / ``make_loaders`` build the toy data the notebo
 """
 
 from helpers.data import make_loaders, make_regression, set_seed
+from helpers.deep import activation_stds, dead_fractions, layer_grad_norms, make_mlp
 from helpers.plotting import plot_loss
 from helpers.trainer import match_shape, trainer
 
-__all__ = ["make_loaders", "make_regression", "match_shape", "plot_loss", "set_seed", "trainer"]
+__all__ = [
+    "activation_stds",
+    "dead_fractions",
+    "layer_grad_norms",
+    "make_loaders",
+    "make_mlp",
+    "make_regression",
+    "match_shape",
+    "plot_loss",
+    "set_seed",
+    "trainer",
+]
 __version__ = "0.1.0"

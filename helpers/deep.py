@@ -1,0 +1,248 @@
+"""Deep MLPs for studying vanishing and exploding gradients, and the measurements to go with them.
+
+``make_mlp`` builds a plain multilayer perceptron of a given depth (the number of ``nn.Linear``
+layers) with a chosen activation and initialisation, optionally with batch normalisation and
+skip connections. ``layer_grad_norms`` reads the 2-norm of every layer's weight gradient after a
+backward pass, ``activation_stds`` the spread of every hidden representation in a forward pass,
+and ``dead_fractions`` the share of units in each layer that never switch on for a batch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import nn
+
+Activation = Literal["sigmoid", "tanh", "relu", "leaky_relu"]
+Init = Literal["default", "naive", "xavier", "kaiming"]
+
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu")
+INITS: tuple[str, ...] = ("default", "naive", "xavier", "kaiming")
+
+
+class DeepMLP(nn.Module):
+    """A multilayer perceptron of ``depth`` linear layers, made by :func:`make_mlp`.
+
+    Without skip connections it computes ``Linear, [BatchNorm1d,] activation, Linear, ...,
+    activation, Linear``: an ordinary MLP. With skip connections every linear layer between the
+    first and the last becomes a residual branch, ``h = h + linear(activation(norm(h)))`` (the
+    "pre-activation" residual block of He et al., 2016), so the input of each such layer also
+    reaches its output unchanged.
+
+    Attributes:
+        hidden: the ``depth - 1`` linear layers before the output layer, input side first.
+        norms: one ``nn.BatchNorm1d`` (or ``nn.Identity``) per hidden layer, applied to its output.
+        activation: the activation module, shared by all hidden layers (it has no parameters).
+        output: the final ``nn.Linear`` layer.
+        skip: whether the middle linear layers are residual branches.
+    """
+
+    def __init__(
+        self,
+        hidden: list[nn.Linear],
+        norms: list[nn.Module],
+        activation: nn.Module,
+        output: nn.Linear,
+        skip: bool,
+    ) -> None:
+        super().__init__()
+        self.hidden = nn.ModuleList(hidden)
+        self.norms = nn.ModuleList(norms)
+        self.activation = activation
+        self.output = output
+        self.skip = skip
+
+    @property
+    def linears(self) -> list[nn.Linear]:
+        """All ``depth`` linear layers in order, the output layer last."""
+        return [*self.hidden, self.output]
+
+    def trace(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Run the hidden layers on ``x`` and return what each activation saw and produced.
+
+        Returns:
+            ``(pre, post)``: for every hidden layer ``i``, the input of its activation
+            ``norm_i(h_i)`` (where ``h_i`` is the output of linear layer ``i``, plus ``h_{i-1}``
+            with skip connections) and the activation's output, which feeds the next layer.
+        """
+        pre: list[torch.Tensor] = []
+        post: list[torch.Tensor] = []
+        h = self.hidden[0](x)
+        for i, norm in enumerate(self.norms):
+            z = norm(h)
+            a = self.activation(z)
+            pre.append(z)
+            post.append(a)
+            if i + 1 < len(self.hidden):
+                branch = self.hidden[i + 1](a)
+                h = h + branch if self.skip else branch
+        return pre, post
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output for a batch ``x`` of shape ``(N, in_features)``."""
+        _, post = self.trace(x)
+        return self.output(post[-1])
+
+
+def make_mlp(
+    depth: int,
+    width: int = 32,
+    *,
+    activation: Activation = "sigmoid",
+    init: Init | float = "default",
+    batch_norm: bool = False,
+    skip: bool = False,
+    in_features: int = 1,
+    out_features: int = 1,
+    negative_slope: float = 0.01,
+) -> DeepMLP:
+    """Build an MLP with ``depth`` linear layers (``depth - 1`` hidden layers and the output).
+
+    Args:
+        depth: the number of ``nn.Linear`` layers, at least 2.
+        width: the number of units in every hidden layer.
+        activation: ``"sigmoid"``, ``"tanh"``, ``"relu"`` or ``"leaky_relu"``.
+        init: how to draw the weights of every linear layer. ``"default"`` keeps PyTorch's
+            (uniform with standard deviation ``1 / sqrt(3 * fan_in)``, biases likewise);
+            ``"naive"`` draws from ``N(0, 1)``; ``"xavier"`` (Glorot, meant for tanh) from
+            ``N(0, 2 / (fan_in + fan_out))``; ``"kaiming"`` (He, meant for ReLU) from
+            ``N(0, 2 / ((1 + slope**2) * fan_in))`` with ``slope`` 0 for ReLU; a float ``s`` from
+            ``N(0, s**2)``. Every choice but ``"default"`` sets the biases to zero.
+        batch_norm: put an ``nn.BatchNorm1d`` between each hidden linear layer and its activation.
+        skip: make every linear layer but the first and the last a residual branch,
+            ``h = h + linear(activation(norm(h)))``, so gradients also flow around it.
+        in_features: the size of each input sample.
+        out_features: the size of each output sample.
+        negative_slope: the slope of ``"leaky_relu"`` for negative inputs.
+
+    Returns:
+        A :class:`DeepMLP`; ``model.linears`` lists its linear layers in order.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if an argument has a wrong value; the message names the argument.
+
+    Example:
+        >>> model = make_mlp(20, activation="relu", init="kaiming", skip=True)
+        >>> len(model.linears)
+        20
+    """
+    _check_int("depth", depth, minimum=2)
+    _check_int("width", width, minimum=1)
+    _check_int("in_features", in_features, minimum=1)
+    _check_int("out_features", out_features, minimum=1)
+    for name, flag in (("batch_norm", batch_norm), ("skip", skip)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    if not isinstance(activation, str):
+        raise TypeError(f"activation must be a str, got {type(activation).__name__}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if isinstance(init, bool) or not isinstance(init, (str, int, float)):
+        raise TypeError(f"init must be a str or a float, got {type(init).__name__}")
+    if isinstance(init, str) and init not in INITS:
+        raise ValueError(f"init must be one of {INITS} or a float, got {init!r}")
+    if not isinstance(init, str) and not (math.isfinite(init) and init > 0):
+        raise ValueError(f"init as a standard deviation must be finite and > 0, got {init!r}")
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        raise TypeError(f"negative_slope must be a float, got {type(negative_slope).__name__}")
+    if not 0 <= negative_slope < 1:
+        raise ValueError(f"negative_slope must lie in [0, 1), got {negative_slope!r}")
+
+    sizes = [in_features] + [width] * (depth - 1)
+    hidden = [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    output = nn.Linear(width, out_features)
+    norms: list[nn.Module] = [
+        nn.BatchNorm1d(width) if batch_norm else nn.Identity() for _ in hidden
+    ]
+    module = {
+        "sigmoid": nn.Sigmoid(),
+        "tanh": nn.Tanh(),
+        "relu": nn.ReLU(),
+        "leaky_relu": nn.LeakyReLU(negative_slope),
+    }[activation]
+    slope = negative_slope if activation == "leaky_relu" else 0.0
+    for layer in [*hidden, output]:
+        _initialise(layer, init, slope)
+    return DeepMLP(hidden, norms, module, output, skip)
+
+
+def _initialise(layer: nn.Linear, init: str | float, slope: float) -> None:
+    if init == "default":
+        return
+    fan_out, fan_in = layer.weight.shape
+    if init == "naive":
+        std = 1.0
+    elif init == "xavier":
+        std = math.sqrt(2.0 / (fan_in + fan_out))
+    elif init == "kaiming":
+        std = math.sqrt(2.0 / ((1.0 + slope**2) * fan_in))
+    else:
+        std = float(init)
+    with torch.no_grad():
+        layer.weight.normal_(0.0, std)
+        layer.bias.zero_()
+
+
+def layer_grad_norms(model: nn.Module) -> list[float]:
+    """The 2-norm of the weight gradient of every ``nn.Linear`` layer, in module order.
+
+    Call it after ``loss.backward()``. For a :class:`DeepMLP` the order is input side first,
+    output layer last. Biases and batch-norm parameters are not included.
+
+    Raises:
+        TypeError: if ``model`` is not an ``nn.Module``.
+        ValueError: if ``model`` has no linear layer, or a linear layer has no gradient yet.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("model has no nn.Linear layer")
+    norms = []
+    for i, layer in enumerate(linears):
+        if layer.weight.grad is None:
+            raise ValueError(f"linear layer {i} has no gradient: call loss.backward() first")
+        norms.append(layer.weight.grad.detach().norm().item())
+    return norms
+
+
+def activation_stds(model: DeepMLP, x: torch.Tensor) -> list[float]:
+    """The standard deviation of every hidden layer's activations on the batch ``x``.
+
+    Entry ``i`` is the standard deviation, over all samples and units, of the output of hidden
+    layer ``i``'s activation. Computed without gradients, in the model's current train/eval mode.
+    """
+    _check_model_and_input(model, x)
+    with torch.no_grad():
+        _, post = model.trace(x)
+    return [h.std().item() for h in post]
+
+
+def dead_fractions(model: DeepMLP, x: torch.Tensor) -> list[float]:
+    """For every hidden layer, the fraction of units whose activation input is never positive.
+
+    A unit counts when its activation input is ``<= 0`` for every sample of the batch ``x``. With
+    ReLU such a unit outputs 0 and passes back a zero gradient for every sample: it is "dead" on
+    this data. With LeakyReLU the same units still pass back a small gradient.
+    """
+    _check_model_and_input(model, x)
+    with torch.no_grad():
+        pre, _ = model.trace(x)
+    return [(z <= 0).all(dim=0).float().mean().item() for z in pre]
+
+
+def _check_model_and_input(model: object, x: object) -> None:
+    if not isinstance(model, DeepMLP):
+        raise TypeError(f"model must be a DeepMLP from make_mlp, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor) or x.ndim != 2:
+        raise ValueError("x must be a 2-D tensor of shape (N, in_features)")
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
