@@ -42,12 +42,32 @@ def make_regression(
         raise ValueError(f"n must be a positive int, got {n!r}")
     if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"need finite low < high, got low={low!r}, high={high!r}")
+    if isinstance(function, type) or not callable(function):
+        raise TypeError(f"function must be a callable such as torch.sin, got {function!r}")
+    _check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     x = low + (high - low) * torch.rand(n, 1, generator=generator)
-    y = function(x).squeeze(-1) + noise * torch.randn(n, generator=generator)
+    fx = function(x)
+    if not isinstance(fx, torch.Tensor):
+        raise TypeError(f"function must return a tensor, got {type(fx).__name__}")
+    if tuple(fx.shape) not in ((n, 1), (n,)):
+        raise ValueError(
+            f"function must map x of shape ({n}, 1) elementwise, but returned {tuple(fx.shape)}"
+        )
+    if not torch.isfinite(fx).all():
+        raise ValueError(f"function gives NaN or infinite values on [low, high) = [{low}, {high})")
+    y = fx.reshape(n) + noise * torch.randn(n, generator=generator)
     return x, y
+
+
+def _check_seed(seed: object) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
 
 
 def make_loaders(
@@ -65,8 +85,16 @@ def make_loaders(
     """
     if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
         raise TypeError("X and y must be tensors")
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError("X and y need a first (sample) dimension, got a 0-d tensor")
     if len(X) != len(y):
         raise ValueError(f"X and y differ in length: {len(X)} != {len(y)}")
+    for name, tensor in (("X", X), ("y", y)):
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} holds NaN or infinite values")
+    if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, (int, float)):
+        raise TypeError(f"valid_fraction must be a number, got {type(valid_fraction).__name__}")
+    _check_seed(seed)
     if not 0 < valid_fraction < 1:
         raise ValueError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

@@ -40,6 +40,9 @@ def plot_loss(
         raise ValueError(
             f"train_loss and valid_loss differ in length: {len(train)} != {len(valid)}"
         )
+    _check_options(ax, log_scale, mark_best, title, ylabel)
+    if log_scale and min(train + (valid or [])) <= 0:
+        raise ValueError("log_scale=True needs losses > 0; train_loss or valid_loss has one <= 0")
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -60,6 +63,23 @@ def plot_loss(
         ax.set_title(title)
     ax.legend()
     return ax
+
+
+def _check_options(ax: object, log_scale: object, mark_best: object, title: object, ylabel: object):
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    for name, flag in (("log_scale", log_scale), ("mark_best", mark_best)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
+    if not isinstance(ylabel, str):
+        raise TypeError(f"ylabel must be a str, got {type(ylabel).__name__}")
+    if not ylabel.strip():
+        raise ValueError("ylabel must not be empty: every axis needs a label")
 
 
 def _as_floats(name: str, values: Sequence[float]) -> list[float]:

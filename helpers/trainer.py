@@ -89,6 +89,7 @@ def trainer(
         clip_grad_norm,
         log_every,
     )
+    _check_flags(restore_best=restore_best, progress=progress, verbose=verbose)
     device = params[0].device
     train_loss: list[float] = []
     valid_loss: list[float] = []
@@ -203,6 +204,9 @@ def match_shape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     would broadcast the pair to ``(N, N)`` and compute a meaningless loss. Classification logits
     ``(N, C)`` with labels ``(N,)`` are left alone.
     """
+    for name, value in (("prediction", prediction), ("target", target)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
     if prediction.ndim == target.ndim + 1 and prediction.shape[-1] == 1:
         return prediction.squeeze(-1)
     return prediction
@@ -214,6 +218,10 @@ def _unpack(batch: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     inputs, targets = batch
     if not (isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor)):
         raise TypeError(f"{name} must yield pairs of tensors")
+    if inputs.ndim == 0 or targets.ndim == 0:
+        raise ValueError(f"{name} must yield batches with a batch dimension, got 0-d tensors")
+    if len(inputs) != len(targets):
+        raise ValueError(f"{name} yielded {len(inputs)} inputs but {len(targets)} targets")
     return inputs, targets
 
 
@@ -235,12 +243,13 @@ def _check_arguments(
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no parameters that require gradients")
-    if not callable(criterion):
-        raise TypeError("criterion must be callable, e.g. torch.nn.MSELoss()")
+    if isinstance(criterion, type) or not callable(criterion):
+        raise TypeError(f"criterion must be a loss such as torch.nn.MSELoss(), got {criterion!r}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(
             f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
         )
+    _check_optimizer(optimizer, params)
     for name, loader in (("trainloader", trainloader), ("validloader", validloader)):
         if not isinstance(loader, Iterable):
             raise TypeError(f"{name} must be iterable, got {type(loader).__name__}")
@@ -256,6 +265,27 @@ def _check_arguments(
     if stopping not in ("best", "consecutive"):
         raise ValueError(f"stopping must be 'best' or 'consecutive', got {stopping!r}")
     return params
+
+
+def _check_optimizer(optimizer: torch.optim.Optimizer, params: list[nn.Parameter]) -> None:
+    """The optimizer must update some of the model's parameters, with finite hyper-parameters."""
+    own = {id(p) for p in params}
+    if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
+        raise ValueError("optimizer updates none of model's parameters: use model.parameters()")
+    for group in optimizer.param_groups:
+        for key, value in group.items():
+            values = value if isinstance(value, (tuple, list)) and key != "params" else [value]
+            for item in values:
+                if isinstance(item, torch.Tensor) and item.numel() == 1:
+                    item = item.item()
+                if isinstance(item, float) and not math.isfinite(item):
+                    raise ValueError(f"optimizer hyper-parameter {key} must be finite, got {value}")
+
+
+def _check_flags(**flags: object) -> None:
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:

@@ -353,8 +353,14 @@ def test_link_checker_on_examples(tmp_path):
         target: check_target(target, NOTEBOOK_DIR, own, set()) for target in link_targets(source)
     }
     assert set(results) == {
-        "#Two-words", "#two-words", "#missing", "../images/nothing.png", "/home/alice/a.ipynb",
-        "https://example.org/a", "../../../outside.md", "file:///etc/passwd",
+        "#Two-words",
+        "#two-words",
+        "#missing",
+        "../images/nothing.png",
+        "/home/alice/a.ipynb",
+        "https://example.org/a",
+        "../../../outside.md",
+        "file:///etc/passwd",
         "http://localhost:8888/",
     }
     good = {target for target, why in results.items() if not why}
@@ -418,13 +424,23 @@ def _code(outputs, tags=()):
 def test_outputs_compare_after_sanitising_and_merging_streams():
     rules = check_outputs.load_rules()
     stream = nbformat.v4.new_output
-    a = _code([stream("stream", name="stdout", text="t ~1.5 ms\n"),
-               stream("stream", name="stdout", text="x\ry\n"),
-               stream("execute_result", data={"text/plain": "<obj at 0x7f00aa11bb22>"},
-                      execution_count=1)])
-    b = _code([stream("stream", name="stdout", text="t ~2.75 ms\ny\n"),
-               stream("execute_result", data={"text/plain": "<obj at 0x7f00cc33dd44>"},
-                      execution_count=1)])
+    a = _code(
+        [
+            stream("stream", name="stdout", text="t ~1.5 ms\n"),
+            stream("stream", name="stdout", text="x\ry\n"),
+            stream(
+                "execute_result", data={"text/plain": "<obj at 0x7f00aa11bb22>"}, execution_count=1
+            ),
+        ]
+    )
+    b = _code(
+        [
+            stream("stream", name="stdout", text="t ~2.75 ms\ny\n"),
+            stream(
+                "execute_result", data={"text/plain": "<obj at 0x7f00cc33dd44>"}, execution_count=1
+            ),
+        ]
+    )
     assert check_outputs.cell_text(a, rules) == check_outputs.cell_text(b, rules)
     c = _code([stream("stream", name="stdout", text="t ~2.75 ms\nz\n")])
     assert check_outputs.cell_text(a, rules) != check_outputs.cell_text(c, rules)

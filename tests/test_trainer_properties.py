@@ -69,7 +69,13 @@ def test_epoch_loss_is_the_loss_over_the_whole_data_set(
     criterion = nn.MSELoss()
 
     train_loss, valid_loss = trainer(
-        model, criterion, optimizer, trainloader, validloader, epochs=2, patience=None,
+        model,
+        criterion,
+        optimizer,
+        trainloader,
+        validloader,
+        epochs=2,
+        patience=None,
         verbose=False,
     )
 
@@ -136,9 +142,17 @@ def run(curve, patience, stopping="best", min_delta=0.0, restore_best=True, bad_
     one_batch = DataLoader(TensorDataset(torch.zeros(3, 1), torch.zeros(3)), batch_size=3)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
     (train_loss, valid_loss), printed = quietly(
-        trainer, model, scripted(curve, bad_train_epoch), optimizer, one_batch,
-        one_batch, epochs=len(curve), patience=patience, stopping=stopping,
-        min_delta=min_delta, restore_best=restore_best,
+        trainer,
+        model,
+        scripted(curve, bad_train_epoch),
+        optimizer,
+        one_batch,
+        one_batch,
+        epochs=len(curve),
+        patience=patience,
+        stopping=stopping,
+        min_delta=min_delta,
+        restore_best=restore_best,
     )
     return model.w.item(), train_loss, valid_loss, printed
 

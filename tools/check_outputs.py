@@ -107,9 +107,7 @@ def comparable(nb: nbformat.NotebookNode, rules: list[tuple[str, str]]) -> list[
     return result
 
 
-def differences(
-    runs: dict[str, nbformat.NotebookNode], rules: list[tuple[str, str]]
-) -> list[str]:
+def differences(runs: dict[str, nbformat.NotebookNode], rules: list[tuple[str, str]]) -> list[str]:
     """Unified diffs of every compared cell that differs between the first run and another."""
     names = list(runs)
     reference_name = names[0]
@@ -123,8 +121,11 @@ def differences(
         for (label, left), (_, right) in zip(reference, other, strict=True):
             if left != right:
                 diff = difflib.unified_diff(
-                    left.splitlines(), right.splitlines(),
-                    f"{label}: {reference_name}", f"{label}: {name}", lineterm="",
+                    left.splitlines(),
+                    right.splitlines(),
+                    f"{label}: {reference_name}",
+                    f"{label}: {name}",
+                    lineterm="",
                 )
                 report.append("\n".join(diff))
     return report
@@ -135,7 +136,10 @@ def execute_in_subprocess(path: Path, threads: int, out: Path) -> subprocess.Pop
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONHASHSEED="0")
     return subprocess.Popen(
         [sys.executable, __file__, "--execute-to", str(out), str(path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
