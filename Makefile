@@ -16,7 +16,7 @@ PYTEST_ARGS  ?=
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  := 0
 
-.PHONY: setup lab test outputs lint clean
+.PHONY: setup lab test outputs lint bench clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ test: $(STAMP)
 
 outputs: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --write notebooks/*.ipynb
+
+# Timings and targets (README, "Performance"); writes benchmarks/results.json. BENCH_ARGS=--quick
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests tools notebooks

@@ -1,0 +1,364 @@
+"""The course's performance benchmark (`make bench`): prints a table, writes the same as JSON.
+
+    python tools/bench.py                    # everything; writes benchmarks/results.json
+    python tools/bench.py --skip-make-test   # all but the `make test` run
+    python tools/bench.py --quick            # fewer repeats, no `make test`, for iterating
+    python tools/bench.py --only trainer     # one part: imports, trainer, notebooks, widgets, test
+
+It measures, on this machine:
+
+1. each notebook's execution time in a fresh kernel (tools/run_notebooks.py's ``execute``, as
+   `make outputs` runs it), their total, and the wall time of `make test` on the warm venv;
+2. ``helpers.trainer`` against a hand-written loop doing the same work and against the lecture's
+   trainer (tools/bench_trainer.py): the median ratio of interleaved runs, and the overhead in
+   microseconds per epoch, for a tiny and a mid-sized model;
+3. every interactive widget's update latency, median and worst over a sweep of its controls
+   (tools/bench_widgets.py);
+4. the time ``import helpers`` adds to ``import torch``, in fresh interpreters.
+
+A run that skips a part, or uses --quick, writes benchmarks/results-partial.json instead, so
+the committed benchmarks/results.json is always a full run.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The settings `make test` and `make outputs` use; set before torch loads so they hold here and
+# in every kernel started from here.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ["PYTHONHASHSEED"] = "0"
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+PARTS = ("imports", "trainer", "notebooks", "widgets", "test")
+TARGETS = {
+    "notebook_s": 20.0,
+    "course_s": 60.0,
+    "make_test_s": 90.0,
+    "widget_median_s": 0.3,
+    "widget_worst_s": 1.0,
+    "import_s": 0.3,
+}
+
+
+# ----------------------------------------------------------------------------------- machine
+def machine_info() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# ----------------------------------------------------------------------------------- imports
+IMPORT_PROBE = (
+    "import time; t0 = time.perf_counter(); import torch; t1 = time.perf_counter(); "
+    "import helpers; t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+)
+
+
+def bench_imports(runs: int) -> dict:
+    """Median over fresh interpreters of the time of `import torch`, then of `import helpers`."""
+    torch_s, helpers_s = [], []
+    for i in range(runs + 1):  # the first run only warms the file cache
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_PROBE], cwd=ROOT, capture_output=True, text=True
+        )
+        out.check_returncode()
+        t_torch, t_helpers = map(float, out.stdout.split())
+        if i:
+            torch_s.append(t_torch)
+            helpers_s.append(t_helpers)
+    # which modules `import helpers` loads on top of torch, the costliest first
+    trace = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import torch; import helpers"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stderr.splitlines()
+    after_torch = []
+    seen_torch = False
+    for line in trace:
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        if parts[2] == "torch":
+            seen_torch = True
+        elif seen_torch and not parts[2].startswith(" "):
+            after_torch.append((int(parts[1]), parts[2]))
+    after_torch.sort(reverse=True)
+    return {
+        "runs": runs,
+        "import_torch_s": round(statistics.median(torch_s), 4),
+        "import_helpers_after_torch_s": round(statistics.median(helpers_s), 4),
+        "helpers_after_torch_all_s": [round(t, 4) for t in helpers_s],
+        "top_level_modules_after_torch_us": [
+            {"module": m, "cumulative_us": us} for us, m in after_torch[:5]
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------- notebooks
+def notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def bench_notebooks(paths: list[Path]) -> dict:
+    from run_notebooks import execute
+
+    rows = []
+    for path in paths:
+        note = None
+        try:
+            _, seconds = execute(path)
+        except KeyError as exc:
+            # nbclient 0.11 with store_widget_state=False raises KeyError(<comm id>) on the first
+            # output an Output widget captures (every `interactive`); time it with the state on.
+            note = f"execute() raised KeyError({exc}); timed with store_widget_state=True"
+            seconds = _execute_keeping_widget_state(path)
+        row = {"notebook": path.name, "seconds": round(seconds, 2)}
+        if note:
+            row["note"] = note
+        rows.append(row)
+        print(f"  {seconds:6.1f} s  {path.name}", flush=True)
+    return {"per_notebook": rows, "total_s": round(sum(r["seconds"] for r in rows), 2)}
+
+
+def _execute_keeping_widget_state(path: Path) -> float:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+        store_widget_state=True,
+    )
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def bench_make_test() -> dict:
+    start = time.perf_counter()
+    out = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    lines = [ln for ln in out.stdout.splitlines() if re.search(r"\b(passed|failed|error)", ln)]
+    result = {
+        "seconds": round(seconds, 1),
+        "returncode": out.returncode,
+        "summary": lines[-1].strip("= ") if lines else "",
+        "command": "make test",
+    }
+    if out.returncode:
+        result["tail"] = (out.stdout + out.stderr)[-3000:]
+    return result
+
+
+# ----------------------------------------------------------------------------------- widgets
+def bench_widgets(paths: list[Path]) -> list[dict]:
+    from bench_widgets import measure
+
+    results = []
+    for path in paths:
+        if "ipywidgets" not in path.read_text(encoding="utf-8"):
+            continue
+        result = measure(path)
+        prefix = str(Path(sys.prefix))
+        for w in result["widgets"]:
+            if "profile" in w:
+                w["profile"] = w["profile"].replace(prefix, "$VENV")
+            if "median_s" in w:
+                w["median_s"] = round(w["median_s"], 4)
+                w["worst_s"] = round(w["worst_s"], 4)
+            print(
+                f"  {path.name} {w['widget']}: {w['updates']} updates, median "
+                f"{w.get('median_s', float('nan')):.3f} s, worst "
+                f"{w.get('worst_s', float('nan')):.3f} s",
+                flush=True,
+            )
+        results.append(result)
+    return results
+
+
+# ----------------------------------------------------------------------------------- targets
+def evaluate(results: dict) -> list[dict]:
+    """One row per measured figure: what, the value as text, the target as text, met or not."""
+    rows: list[dict] = []
+
+    def add(what, value, shown, target, met):
+        rows.append({"what": what, "value": value, "shown": shown, "target": target, "met": met})
+
+    nb = results.get("notebooks")
+    if nb:
+        for r in nb["per_notebook"]:
+            s = r["seconds"]
+            add(f"notebook {r['notebook']}", s, f"{s:.1f} s", "≤ 20 s", s <= TARGETS["notebook_s"])
+        total = nb["total_s"]
+        add(
+            f"whole course ({len(nb['per_notebook'])} notebooks)",
+            total,
+            f"{total:.1f} s",
+            "≤ 60 s",
+            total <= TARGETS["course_s"],
+        )
+    mt = results.get("make_test")
+    if mt:
+        ok = mt["returncode"] == 0 and mt["seconds"] <= TARGETS["make_test_s"]
+        shown = f"{mt['seconds']:.1f} s ({mt['summary'] or 'rc ' + str(mt['returncode'])})"
+        add("`make test`, warm venv", mt["seconds"], shown, "≤ 90 s, passing", ok)
+    for model in results.get("trainer", []):
+        for c in model["comparisons"]:
+            shown = f"{c['median_ratio']:.3f}× ({c['overhead_us_per_epoch']:+.0f} µs/epoch)"
+            target = "—" if c["target_ratio"] is None else f"≤ {c['target_ratio']:.2f}×"
+            add(f"{c['what']}, {model['model']}", c["median_ratio"], shown, target, c["met"])
+    for nbw in results.get("widgets", []):
+        for w in nbw["widgets"]:
+            if "median_s" not in w:
+                add(f"widget {nbw['notebook']} {w['widget']}", None, "no controls", "—", None)
+                continue
+            met = (
+                w["median_s"] <= TARGETS["widget_median_s"]
+                and w["worst_s"] <= TARGETS["widget_worst_s"]
+            )
+            shown = f"median {w['median_s']:.3f} s, worst {w['worst_s']:.3f} s ({w['updates']})"
+            add(
+                f"widget {nbw['notebook']} {w['widget']}",
+                [w["median_s"], w["worst_s"]],
+                shown,
+                "median ≤ 0.3 s, worst ≤ 1 s",
+                met,
+            )
+    imp = results.get("imports")
+    if imp:
+        s = imp["import_helpers_after_torch_s"]
+        add(
+            "`import helpers` after `import torch`",
+            s,
+            f"{s * 1e3:.0f} ms (torch itself {imp['import_torch_s']:.2f} s)",
+            "≤ 0.3 s",
+            s <= TARGETS["import_s"],
+        )
+    return rows
+
+
+def table(results: dict) -> str:
+    m = results["machine"]
+    head = (
+        f"{results['date']} · {m['cpu']}, {m['cores']} cores · torch {m['torch']} · "
+        f"OMP_NUM_THREADS={m['OMP_NUM_THREADS']} · load average (1, 5, 15 min) "
+        f"{results['load_average_start']} at start, {results['load_average_end']} at end"
+    )
+    lines = [head, "", "| Measure | Result | Target | Met |", "| --- | --- | --- | --- |"]
+    for r in results["targets"]:
+        met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
+        lines.append(f"| {r['what']} | {r['shown']} | {r['target']} | {met} |")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no `make test`")
+    parser.add_argument("--skip-make-test", action="store_true", help="do not run `make test`")
+    parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts")
+    parser.add_argument("--repeats", type=int, help="trainer rounds (default 9; --quick 3)")
+    parser.add_argument("--output", type=Path, help="where to write the JSON")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
+    args = parser.parse_args(argv)
+
+    parts = set(args.only or PARTS)
+    if args.quick or args.skip_make_test:
+        parts.discard("test")
+    paths = [p.resolve() for p in args.notebooks] or notebooks()
+    full = parts == set(PARTS) and not args.quick and not args.notebooks and args.repeats is None
+    output = args.output or ROOT / "benchmarks" / (
+        "results.json" if full else "results-partial.json"
+    )
+    repeats = args.repeats or (3 if args.quick else 9)
+
+    results: dict = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_info(),
+        "load_average_start": load_average(),
+        "parts": [p for p in PARTS if p in parts],
+        "targets_spec": TARGETS,
+    }
+    started = time.perf_counter()
+    if "imports" in parts:
+        print("import time ...", flush=True)
+        results["imports"] = bench_imports(3 if args.quick else 7)
+    if "trainer" in parts:
+        print(f"trainer vs hand loop vs lecture, {repeats} interleaved rounds ...", flush=True)
+        import bench_trainer
+
+        results["trainer"] = bench_trainer.run(repeats)
+    if "notebooks" in parts:
+        print("notebooks, each in a fresh kernel ...", flush=True)
+        results["notebooks"] = bench_notebooks(paths)
+    if "widgets" in parts:
+        print("widgets, swept in each notebook's kernel ...", flush=True)
+        results["widgets"] = bench_widgets(paths)
+    if "test" in parts:
+        print("make test ...", flush=True)
+        results["make_test"] = bench_make_test()
+    results["load_average_end"] = load_average()
+    results["bench_seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = evaluate(results)
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print()
+    print(table(results))
+    missed = [r["what"] for r in results["targets"] if r["met"] is False]
+    print(f"\n{len(missed)} target(s) missed; JSON in {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""`helpers.trainer` against a minimal hand-written loop and against the lecture's trainer.
+
+Every contestant gets the same model (rebuilt from the same seed before each run), the same
+DataLoaders, the same optimizer and the same number of epochs, with a validation pass every
+epoch. Runs are interleaved (A B C, then B C A, ...) so that a change in the machine's load hits
+every contestant alike; the ratio reported is the median of the per-round ratios.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from helpers import make_loaders, make_regression, trainer
+
+# name: (hidden layer widths, epochs); each run takes roughly 0.2-1 s on one core.
+MODELS: dict[str, tuple[tuple[int, ...], int]] = {
+    "tiny 1-6-1": ((6,), 60),
+    "mid 1-256-256-1": ((256, 256), 25),
+}
+N_SAMPLES, BATCH_SIZE, LR = 200, 16, 0.01
+
+
+def lecture_trainer(model, criterion, optimizer, trainloader, validloader, epochs=5, patience=5):
+    """The lecture's trainer (lecture notes, "PyTorch Trainer Code"), verbatim but for one line:
+    ``consec_increases`` is initialised before the loop, so it can never raise a NameError."""
+
+    train_loss = []
+    valid_loss = []
+    consec_increases = 0  # the one fix: initialised before it is read
+
+    for epoch in range(epochs):  # for each epoch
+        train_batch_loss = 0
+        valid_batch_loss = 0
+
+        # Training
+        for X, y in trainloader:
+            optimizer.zero_grad()  # Zero all the gradients w.r.t. parameters
+
+            y_hat = model(X).flatten()  # Forward pass to get output
+            loss = criterion(y_hat, y)  # Calculate loss based on output
+            loss.backward()  # Calculate gradients w.r.t. parameters
+            optimizer.step()  # Update parameters
+
+            train_batch_loss += loss.item()  # Add loss for this batch to running total
+
+        train_loss.append(train_batch_loss / len(trainloader))
+
+        # Validation
+        with torch.no_grad():
+            for X_valid, y_valid in validloader:
+                y_hat = model(X_valid).flatten()  # Forward pass to get output
+                loss = criterion(y_hat, y_valid)  # Calculate loss based on output
+
+                valid_batch_loss += loss.item()
+
+        valid_loss.append(valid_batch_loss / len(validloader))
+
+        # Early stopping
+        if epoch > 0 and valid_loss[-1] > valid_loss[-2]:
+            consec_increases += 1
+        else:
+            consec_increases = 0
+        if consec_increases == patience:
+            print(
+                f"Stopped early at epoch {epoch + 1} - val loss increased for "
+                f"{consec_increases} consecutive epochs!"
+            )
+            break
+
+    return train_loss, valid_loss
+
+
+def hand_loop(model, criterion, optimizer, trainloader, validloader, epochs, restore_best):
+    """Exactly the work ``trainer(..., patience=None, restore_best=restore_best)`` does, written
+    out by hand: train mode, zero_grad / forward / loss / backward / step, losses weighted by
+    batch size, then a validation pass in eval mode under no_grad; with ``restore_best`` it also
+    copies the best weights and loads them at the end."""
+    train_loss, valid_loss = [], []
+    best, best_state = math.inf, None
+    for _ in range(epochs):
+        model.train()
+        total, count = 0.0, 0
+        for X, y in trainloader:
+            optimizer.zero_grad()
+            loss = criterion(model(X).squeeze(-1), y)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(y)
+            count += len(y)
+        train_loss.append(total / count)
+        model.eval()
+        with torch.no_grad():
+            total, count = 0.0, 0
+            for X, y in validloader:
+                loss = criterion(model(X).squeeze(-1), y)
+                total += loss.item() * len(y)
+                count += len(y)
+        valid_loss.append(total / count)
+        if restore_best and valid_loss[-1] < best:
+            best = valid_loss[-1]
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.train()
+    if restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    return train_loss, valid_loss
+
+
+def build(hidden: tuple[int, ...]) -> tuple[nn.Module, torch.optim.Optimizer]:
+    torch.manual_seed(0)
+    layers: list[nn.Module] = []
+    width = 1
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    model = nn.Sequential(*layers, nn.Linear(width, 1))
+    return model, torch.optim.Adam(model.parameters(), lr=LR)
+
+
+def contestants(epochs: int) -> dict[str, Callable]:
+    def run_trainer(restore_best):
+        return lambda m, c, o, tl, vl: trainer(
+            m, c, o, tl, vl, epochs=epochs, patience=None, restore_best=restore_best, verbose=False
+        )
+
+    def run_hand(restore_best):
+        return lambda m, c, o, tl, vl: hand_loop(m, c, o, tl, vl, epochs, restore_best)
+
+    return {
+        "trainer": run_trainer(False),
+        "hand": run_hand(False),
+        "hand_again": run_hand(False),  # A/A control: how far two identical runs differ
+        "trainer_restore": run_trainer(True),
+        "hand_restore": run_hand(True),
+        # patience > epochs: the lecture's rule never stops, so it runs every epoch too
+        "lecture": lambda m, c, o, tl, vl: lecture_trainer(
+            m, c, o, tl, vl, epochs=epochs, patience=epochs + 1
+        ),
+    }
+
+
+# (numerator, denominator, what it checks, target ratio)
+COMPARISONS = [
+    ("trainer", "hand", "trainer / hand loop (patience=None, restore_best=False)", 1.05),
+    (
+        "trainer_restore",
+        "hand_restore",
+        "trainer / hand loop (patience=None, restore_best=True)",
+        1.05,
+    ),
+    ("trainer", "lecture", "trainer / lecture trainer (patience=None, restore_best=False)", 1.00),
+    ("hand_again", "hand", "hand loop / hand loop (A/A control: the noise floor)", None),
+]
+
+
+def bench_model(name: str, repeats: int) -> dict:
+    hidden, epochs = MODELS[name]
+    X, y = make_regression(N_SAMPLES, noise=0.2, seed=0)
+    trainloader, validloader = make_loaders(X, y, batch_size=BATCH_SIZE, seed=0)
+    criterion = nn.MSELoss()
+    runs = contestants(epochs)
+    names = list(runs)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    results: dict[str, tuple] = {}
+    for r in range(-1, repeats):  # round -1 warms up every contestant and is not counted
+        order = names[r % len(names) :] + names[: r % len(names)] if r >= 0 else names
+        for key in order:
+            model, optimizer = build(hidden)
+            trainloader.generator.manual_seed(1)  # every run sees the same shuffles
+            start = time.perf_counter()
+            history = runs[key](model, criterion, optimizer, trainloader, validloader)
+            seconds = time.perf_counter() - start
+            if r >= 0:
+                times[key].append(seconds)
+            results[key] = history
+    # Same work: the trainer's and the hand loop's histories agree (float32 vs float64 sums).
+    for a, b in (("trainer", "hand"), ("trainer_restore", "hand_restore")):
+        assert len(results[a][0]) == len(results[b][0]) == epochs
+        for got, want in zip(results[a][1], results[b][1], strict=True):
+            assert math.isclose(got, want, rel_tol=1e-4), (a, b, got, want)
+    comparisons = []
+    for num, den, what, target in COMPARISONS:
+        ratios = [a / b for a, b in zip(times[num], times[den], strict=True)]
+        diffs = [a - b for a, b in zip(times[num], times[den], strict=True)]
+        ratio = statistics.median(ratios)
+        comparisons.append(
+            {
+                "what": what,
+                "numerator": num,
+                "denominator": den,
+                "median_ratio": round(ratio, 4),
+                "min_ratio": round(min(ratios), 4),
+                "max_ratio": round(max(ratios), 4),
+                "overhead_us_per_epoch": round(statistics.median(diffs) / epochs * 1e6, 1),
+                "target_ratio": target,
+                "met": None if target is None else ratio <= target,
+            }
+        )
+    n_train = len(trainloader.dataset)
+    return {
+        "model": name,
+        "hidden": list(hidden),
+        "epochs": epochs,
+        "batches_per_epoch": len(trainloader) + len(validloader),
+        "train_samples": n_train,
+        "valid_samples": len(validloader.dataset),
+        "batch_size": BATCH_SIZE,
+        "repeats": repeats,
+        "median_seconds": {k: round(statistics.median(v), 4) for k, v in times.items()},
+        "median_ms_per_epoch": {
+            k: round(statistics.median(v) / epochs * 1e3, 3) for k, v in times.items()
+        },
+        "comparisons": comparisons,
+    }
+
+
+def run(repeats: int = 9, models: list[str] | None = None) -> list[dict]:
+    return [bench_model(name, repeats) for name in (models or MODELS)]
+
+
+if __name__ == "__main__":  # python tools/bench_trainer.py [REPEATS [MODEL...]]
+    import json
+    import sys
+
+    for result in run(int(sys.argv[1]) if len(sys.argv) > 1 else 3, sys.argv[2:] or None):
+        print(result["model"], json.dumps(result["median_ms_per_epoch"]))
+        for c in result["comparisons"]:
+            print(f"  {c['median_ratio']:.3f}  {c['overhead_us_per_epoch']:8.1f} us  {c['what']}")

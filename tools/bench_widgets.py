@@ -1,0 +1,198 @@
+"""Latency of every interactive widget's update, measured in the notebook's own kernel.
+
+Each notebook is executed top to bottom in a fresh kernel that is kept alive; then a probe
+runs in that kernel. It finds every live widget (ipywidgets 8 keeps them in
+``ipywidgets.widgets.widget._instances``): each ``interactive`` (``interact``) with its controls,
+and every other control whose ``value`` has an observer from notebook code (sliders plus
+``observe``, ``interactive_output``), grouped by observer. For each control it sweeps the value
+(the options of a selection, or about seven steps from min to max of a slider) and times each
+``control.value = v`` with ``perf_counter``; the update runs synchronously inside that
+assignment, figure rendering by the inline backend included. A group that misses the targets is
+profiled (cProfile) on its slowest value, so the report says where the time goes.
+
+The per-cell execution times of the same run are kept too: they show which cell makes a slow
+notebook slow.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+PROBE = r"""
+def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
+    import cProfile, io, json, pstats, statistics, time
+    import ipywidgets
+    from ipywidgets.widgets.widget import _instances
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        plt = None
+
+    numeric = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider,
+               ipywidgets.BoundedIntText, ipywidgets.BoundedFloatText)
+    selection = (ipywidgets.SelectionSlider, ipywidgets.Dropdown, ipywidgets.ToggleButtons,
+                 ipywidgets.RadioButtons, ipywidgets.Select)
+    boolean = (ipywidgets.Checkbox, ipywidgets.ToggleButton)
+    controls_types = numeric + selection + boolean
+
+    def sweep_values(w):
+        # (trait, value) pairs to set, ending on the control's starting value
+        if isinstance(w, selection):
+            n = len(w.options)
+            idx = sorted({round(k * (n - 1) / max(steps - 1, 1)) for k in range(steps)})
+            idx = idx if n else []
+            start = w.index
+            return [("index", i) for i in idx if i != start] + [("index", start)]
+        if isinstance(w, boolean):
+            return [("value", not w.value), ("value", w.value)]
+        start = w.value
+        if isinstance(w, ipywidgets.FloatLogSlider):
+            vals = [w.base ** (w.min + k * (w.max - w.min) / (steps - 1)) for k in range(steps)]
+        else:
+            vals = [w.min + k * (w.max - w.min) / (steps - 1) for k in range(steps)]
+            if isinstance(w, (ipywidgets.IntSlider, ipywidgets.BoundedIntText)):
+                vals = sorted({int(round(v)) for v in vals})
+            elif getattr(w, "step", None):
+                k = [round((v - w.min) / w.step) for v in vals]
+                vals = sorted({round(w.min + i * w.step, 12) for i in k})
+        return [("value", v) for v in vals if v != start] + [("value", start)]
+
+    def user_observers(w):
+        found = []
+        for trait in ("value", "index"):
+            for handlers in w._trait_notifiers.get(trait, {}).values():
+                for h in handlers:
+                    owner = getattr(h, "__self__", None)
+                    if owner is w or type(h).__module__.startswith("traitlets"):
+                        continue  # the widget's own bookkeeping, or a link between widgets
+                    found.append(h)
+        return found
+
+    def describe(w):
+        return f"{type(w).__name__}({w.description or '?'})"
+
+    widgets = list(_instances.values())
+    groups = []  # (label, [controls], update hook or None)
+    claimed = set()
+    for w in widgets:
+        if isinstance(w, ipywidgets.interactive):
+            ctrls = [c for c in w.kwargs_widgets if isinstance(c, controls_types)]
+            claimed.update(id(c) for c in w.kwargs_widgets)
+            fn = getattr(w.f, "__name__", "?")
+            manual = bool(getattr(w, "manual", False))
+            groups.append((f"interactive({fn})", ctrls, w.update if manual else None))
+    by_handler = {}
+    for w in widgets:
+        if id(w) in claimed or not isinstance(w, controls_types):
+            continue
+        hs = user_observers(w)
+        if not hs:
+            continue
+        names = {getattr(getattr(h, "__func__", h), "__qualname__", repr(h)) for h in hs}
+        key = tuple(sorted(names))
+        by_handler.setdefault(key, []).append(w)
+    for key, ctrls in by_handler.items():
+        groups.append(("observe(" + ", ".join(key) + ")", ctrls, None))
+
+    def set_and_time(ctrl, trait, value, hook):
+        start = time.perf_counter()
+        setattr(ctrl, trait, value)
+        if hook is not None:
+            hook()
+        return time.perf_counter() - start
+
+    report = []
+    for label, ctrls, hook in groups:
+        times, slowest = [], (0.0, None)
+        for ctrl in ctrls:
+            for trait, value in sweep_values(ctrl):
+                dt = set_and_time(ctrl, trait, value, hook)
+                times.append(dt)
+                if dt > slowest[0]:
+                    slowest = (dt, (ctrl, trait, value))
+                if plt is not None:
+                    plt.close("all")
+        entry = {"widget": label, "controls": [describe(c) for c in ctrls], "updates": len(times)}
+        if times:
+            entry["median_s"] = statistics.median(times)
+            entry["worst_s"] = max(times)
+            entry["times_s"] = [round(t, 4) for t in times]
+            ctrl, trait, value = slowest[1]
+            entry["worst_at"] = f"{describe(ctrl)}.{trait} = {value!r}"
+            if entry["median_s"] > median_target or entry["worst_s"] > worst_target:
+                # profile one update at the slowest value (set another value first, untimed)
+                sweep = sweep_values(ctrl)
+                other = next((tv for tv in sweep if tv[1] != value), None)
+                if other is not None:
+                    setattr(ctrl, other[0], other[1])
+                profiler = cProfile.Profile()
+                profiler.enable()
+                set_and_time(ctrl, trait, value, hook)
+                profiler.disable()
+                stream = io.StringIO()
+                pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(25)
+                entry["profile"] = stream.getvalue()[-6000:]
+                setattr(ctrl, trait, sweep[-1][1])
+                if plt is not None:
+                    plt.close("all")
+        report.append(entry)
+    with open(out_path, "w") as f:
+        json.dump(report, f)
+"""
+
+
+def measure(path: Path, timeout: int = 600) -> dict:
+    """Execute ``path`` in a kept-alive kernel, then time its widgets' updates in that kernel."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+        # True: with False, nbclient 0.11 raises KeyError on the first output captured by an
+        # Output widget (every `interactive`); the state is never written anywhere here.
+        store_widget_state=True,
+        allow_errors=False,
+    )
+    client.reset_execution_trackers()  # what NotebookClient.execute() does before setup_kernel()
+    cell_times = []
+    with tempfile.TemporaryDirectory() as tmp, client.setup_kernel():
+        out = Path(tmp) / "widgets.json"
+        start_all = time.perf_counter()
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            start = time.perf_counter()
+            client.execute_cell(cell, index)
+            cell_times.append((time.perf_counter() - start, index, cell.get("id", "")))
+        executed = time.perf_counter() - start_all
+        probe = nbformat.v4.new_code_cell(PROBE + f"\n_bench_probe({str(out)!r})\n")
+        nb.cells.append(probe)
+        client.execute_cell(probe, len(nb.cells) - 1)
+        widgets = json.loads(out.read_text())
+    cell_times.sort(reverse=True)
+    return {
+        "notebook": path.name,
+        "executed_in_kept_kernel_s": round(executed, 2),
+        "slowest_cells": [
+            {"index": i, "id": cid, "seconds": round(t, 3)} for t, i, cid in cell_times[:3]
+        ],
+        "widgets": widgets,
+    }
+
+
+if __name__ == "__main__":  # python tools/bench_widgets.py notebooks/NN_name.ipynb ...
+    import sys
+
+    for arg in sys.argv[1:]:
+        result = measure(Path(arg))
+        for w in result["widgets"]:
+            w.pop("times_s", None)
+        print(json.dumps(result, indent=1))
