@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import base64
 import getpass
+import importlib
 import importlib.util
+import inspect
 import json
+import pkgutil
 import platform
 import re
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import matplotlib
 import nbformat
 import pytest
 
@@ -29,6 +33,8 @@ IDS = [path.name for path in NOTEBOOKS]
 
 MAX_NOTEBOOK_BYTES = 2_000_000
 MAX_IMAGE_BYTES = 300_000
+matplotlib.use("Agg")
+
 IMAGE_KEYS = ("image/png", "image/jpeg", "image/gif")
 
 
@@ -466,3 +472,108 @@ def test_differences_report_changed_cells_and_skip_ignored_ones():
     changed = {"stored": notebook("0.1234", 1), "OMP_NUM_THREADS=2": notebook("0.1235", 1)}
     (report,) = check_outputs.differences(changed, rules)
     assert "-loss 0.1234" in report and "+loss 0.1235" in report and "OMP_NUM_THREADS=2" in report
+
+
+# --- every plotting helper labels every axis it draws -----------------------------------------
+
+
+def plotting_functions():
+    """Public functions of every helpers module that draw: named plot* or returning Axes/Figure."""
+    import helpers
+
+    found = {}
+    for info in pkgutil.iter_modules(helpers.__path__):
+        module = importlib.import_module(f"helpers.{info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if name.startswith("_") or function.__module__ != module.__name__:
+                continue
+            returns = str(inspect.signature(function).return_annotation)
+            if name.startswith("plot") or "Axes" in returns or "Figure" in returns:
+                found[f"{module.__name__}.{name}"] = function
+    return found
+
+
+# Example calls of each plotting helper (keyword arguments; "ax" = a fresh Axes is passed in).
+# A new plotting helper must be added here, so that the rule below covers it.
+PLOT_EXAMPLES = {
+    "helpers.plotting.plot_loss": [
+        {"train_loss": [1.0, 0.5, 0.4]},
+        {"train_loss": [1.0, 0.5, 0.4], "valid_loss": [1.1, 0.6, 0.7]},
+        {"train_loss": [1.0, 0.1], "valid_loss": [2.0, 0.2], "log_scale": True, "title": "t"},
+        {"train_loss": [1.0, 0.5], "valid_loss": [1.1, 0.6], "mark_best": False, "ax": "ax"},
+    ],
+}
+
+
+def unlabelled_axes(figure) -> list[str]:
+    """Every axis of an Axes with data in ``figure`` that has no label (shared or super labels
+    count)."""
+    problems = []
+    for index, ax in enumerate(figure.axes):
+        if not (ax.get_visible() and ax.axison):
+            continue
+        colorbar = getattr(ax, "_colorbar", None)
+        if colorbar is not None:
+            long_axis = ax.yaxis if colorbar.orientation == "vertical" else ax.xaxis
+            if not long_axis.get_label_text().strip():
+                problems.append(f"colorbar axes {index} has no label")
+            continue
+        if not ax.has_data():
+            continue
+        for letter in "xy":
+            axis = getattr(ax, f"{letter}axis")
+            if not axis.get_visible() or axis.get_label_text().strip():
+                continue
+            shared = getattr(ax, f"get_shared_{letter}_axes")().get_siblings(ax)
+            if any(getattr(o, f"{letter}axis").get_label_text().strip() for o in shared):
+                continue
+            sup = getattr(figure, f"_sup{letter}label", None)
+            if sup is not None and sup.get_text().strip():
+                continue
+            problems.append(f"axes {index} ({ax.get_title()!r}) has no {letter} label")
+    return problems
+
+
+def test_unlabelled_axes_are_found():
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2)
+    left.plot([1, 2], [3, 4])
+    right.plot([1, 2], [3, 4])
+    right.set_xlabel("Epoch")
+    right.set_ylabel("Loss")
+    try:
+        assert unlabelled_axes(figure) == [
+            "axes 0 ('') has no x label",
+            "axes 0 ('') has no y label",
+        ]
+    finally:
+        plt.close(figure)
+
+
+def test_every_plotting_helper_has_examples():
+    missing = sorted(set(plotting_functions()) - set(PLOT_EXAMPLES))
+    assert not missing, f"add example calls for {missing} to PLOT_EXAMPLES"
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [(name, kwargs) for name, calls in PLOT_EXAMPLES.items() for kwargs in calls],
+)
+def test_plotting_helpers_label_every_axis_they_draw(name, kwargs):
+    import matplotlib.pyplot as plt
+
+    module_name, _, function_name = name.rpartition(".")
+    function = getattr(importlib.import_module(module_name), function_name)
+    plt.close("all")
+    kwargs = dict(kwargs)
+    if kwargs.get("ax") == "ax":
+        _, kwargs["ax"] = plt.subplots()
+    try:
+        result = function(**kwargs)
+        figures = {getattr(result, "figure", None) or plt.gcf()}
+        figures |= {plt.figure(n) for n in plt.get_fignums()}
+        problems = [p for figure in figures for p in unlabelled_axes(figure)]
+        assert not problems, f"{name}({kwargs}): {problems}"
+    finally:
+        plt.close("all")
