@@ -16,7 +16,7 @@ PYTEST_ARGS  ?=
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  := 0
 
-.PHONY: setup lab test outputs lint bench clean
+.PHONY: setup lab test check-outputs outputs lint bench clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,11 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# Run every notebook twice in fresh kernels (OMP_NUM_THREADS=1 and 2): the sanitised text
+# outputs must equal the stored ones in both runs (README, "How the tests work").
+check-outputs: $(STAMP)
+	$(BIN)/python tools/check_outputs.py
 
 outputs: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --write notebooks/*.ipynb
