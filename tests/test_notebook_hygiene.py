@@ -216,6 +216,23 @@ def test_no_absolute_paths_user_or_host_names(path):
             assert match is None, f"{where} shows {match.group(0)!r}: {text[:200]!r}"
 
 
+NETWORK = re.compile(
+    r"\bdownload\s*=\s*True|urllib\.request|urlretrieve|\brequests\.|\bhttpx\b|\bwget\b|\bcurl\b"
+    r"|torchvision\.datasets|load_dataset\(|hf_hub|from_pretrained\(|^\s*[!%]+\s*pip\b",
+    re.MULTILINE,
+)
+
+
+@notebooks
+def test_code_needs_no_network(path):
+    """Data are made in code: no downloads (the Colab setup cell, Colab-only, is exempt)."""
+    for index, cell in enumerate(code_cells(read(path))):
+        if cell.get("id") == sync_notebooks.SETUP_ID:
+            continue
+        match = NETWORK.search(cell.source)
+        assert match is None, f"code cell {index} (id {cell.id}) uses the network: {match[0]!r}"
+
+
 # --- size -------------------------------------------------------------------------------------
 
 
