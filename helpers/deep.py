@@ -190,7 +190,10 @@ def layer_grad_norms(model: nn.Module) -> list[float]:
     """The 2-norm of the weight gradient of every ``nn.Linear`` layer, in module order.
 
     Call it after ``loss.backward()``. For a :class:`DeepMLP` the order is input side first,
-    output layer last. Biases and batch-norm parameters are not included.
+    output layer last. Biases and batch-norm parameters are not included. The norm is computed
+    in float64: in float32, squaring entries below about ``1e-23`` underflows, and
+    ``torch.linalg.vector_norm`` returns ``0.0`` for a gradient that is not zero. A norm of
+    ``0.0`` here therefore means that every entry of the gradient is exactly zero.
 
     Raises:
         TypeError: if ``model`` is not an ``nn.Module``.
@@ -205,7 +208,7 @@ def layer_grad_norms(model: nn.Module) -> list[float]:
     for i, layer in enumerate(linears):
         if layer.weight.grad is None:
             raise ValueError(f"linear layer {i} has no gradient: call loss.backward() first")
-        norms.append(layer.weight.grad.detach().norm().item())
+        norms.append(layer.weight.grad.detach().double().norm().item())
     return norms
 
 

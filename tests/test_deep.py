@@ -110,6 +110,13 @@ def test_layer_grad_norms_works_on_any_module_and_sees_an_exact_zero():
     assert norms[0] == 0.0 and norms[1] == 0.0  # the second layer's input is all zeros too
 
 
+def test_layer_grad_norms_do_not_underflow_for_tiny_float32_gradients():
+    model = nn.Sequential(nn.Linear(4, 1))
+    model[0].weight.grad = torch.full((1, 4), 1e-30)  # squares (1e-60) underflow in float32
+    assert torch.linalg.vector_norm(model[0].weight.grad).item() == 0.0
+    assert layer_grad_norms(model) == pytest.approx([2e-30], rel=1e-6)
+
+
 def test_layer_grad_norms_needs_a_backward_pass_and_a_linear_layer():
     with pytest.raises(ValueError, match="backward"):
         layer_grad_norms(make_mlp(3))
