@@ -30,7 +30,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -rs $(PYTEST_ARGS)
 
 # Run every notebook twice in fresh kernels (OMP_NUM_THREADS=1 and 2): the sanitised text
 # outputs must equal the stored ones in both runs (README, "How the tests work").

@@ -1,0 +1,373 @@
+"""Drive JupyterLab in headless Chromium, as a student would (used by tests/test_browser.py).
+
+- :class:`JupyterLab` starts ``jupyter lab`` from this interpreter's environment (the venv) on a
+  free port of 127.0.0.1, with a random token and throwaway config, data, runtime, settings and
+  workspace folders, so nothing of the user's leaks in; the settings turn off news and update
+  checks, autosave, and cell windowing (so every cell is in the page).
+- :func:`run_notebook` opens one notebook in a fresh workspace, clears the outputs, chooses
+  Run > Run All Cells from the menu bar, waits for every cell and the kernel, and reads the page.
+- :func:`move_sliders` presses an arrow key on the first slider of each widget and waits for that
+  widget's figure to change.
+
+Chromium is Debian's (``/usr/bin/chromium``); Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # Chromium refuses to run as root with its sandbox
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 1000}
+
+# User settings that keep the page quiet and complete (JUPYTERLAB_SETTINGS_DIR).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+        "doNotDisturbMode": True,
+    },
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+}
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+STDERR_MIME = "application/vnd.jupyter.stderr"
+ERROR_TEXT = re.compile(r"Traceback|\b\w*(Error|Exception)\b")
+WIDGET_ERRORS = ("Error displaying widget", "model not found")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """A private JupyterLab server serving ``root`` (a folder of notebooks)."""
+
+    def __init__(self, root: Path, work: Path, startup_timeout: float = 90.0) -> None:
+        self.root, self.work = root, work
+        self.port = free_port()
+        self.token = os.urandom(16).hex()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = work / "jupyterlab.log"
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> JupyterLab:
+        dirs = {
+            name: self.work / name
+            for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")
+        }
+        for d in dirs.values():
+            d.mkdir(parents=True, exist_ok=True)
+        for plugin, values in LAB_SETTINGS.items():
+            path = dirs["settings"] / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+            "JUPYTER_DATA_DIR": str(dirs["data"]),
+            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+            "IPYTHONDIR": str(dirs["ipython"]),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+        cmd = [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            f"--LabApp.user_settings_dir={dirs['settings']}",
+            f"--LabApp.workspaces_dir={dirs['workspaces']}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            "--LanguageServerManager.autodetect=False",
+        ]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited early:\n{self.log()}")
+            try:
+                self.api("GET", "/api/status")
+                return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    self.__exit__(None, None, None)
+                    raise RuntimeError(f"jupyter lab did not start:\n{self.log()}") from None
+                time.sleep(0.25)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # the server shuts its kernels down on SIGTERM
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def api(self, method: str, path: str) -> object:
+        request = urllib.request.Request(
+            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def notebook_url(self, name: str, workspace: str) -> str:
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?token={self.token}"
+
+    def shutdown_kernels(self) -> None:
+        for session in self.api("GET", "/api/sessions"):
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+
+
+def copy_course(root: Path, dest: Path) -> Path:
+    """Copy notebooks/ (and images/, which they link to) so that the browser never writes to
+    the working tree; return the copy of notebooks/."""
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".virtual_documents")
+    for name in ("notebooks", "images"):
+        if (root / name).is_dir():
+            shutil.copytree(root / name, dest / name, ignore=ignore)
+    return dest / "notebooks"
+
+
+@dataclass
+class NotebookReport:
+    name: str
+    code_cells: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # error outputs and widget failures
+    stderr: list[str] = field(default_factory=list)  # other stderr text (warnings)
+    widget_cells: set[int] = field(default_factory=set)  # indices in the notebook's cells
+    sliders_moved: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# Everything read from the page at once, by one script in the page.
+READ_PAGE = r"""
+() => {
+  const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  const cells = nb ? [...nb.querySelectorAll('.jp-Cell')] : [];
+  const code = cells.filter(c => c.classList.contains('jp-CodeCell'));
+  const prompts = code.map(c => {
+    const p = c.querySelector('.jp-InputArea-prompt');
+    return p ? p.textContent.trim() : '';
+  });
+  const outputs = [];
+  cells.forEach((c, i) => {
+    if (!c.classList.contains('jp-CodeCell')) return;
+    c.querySelectorAll('.jp-OutputArea-output').forEach(o => {
+      if (o.parentElement.closest('.jp-OutputArea-output')) return;  // inside a widget
+      outputs.push({cell: i, mime: o.getAttribute('data-mime-type') || '',
+                    text: o.innerText || '',
+                    widget: o.classList.contains('jupyter-widgets')
+                            || !!o.querySelector('.jupyter-widgets')});
+    });
+  });
+  const indicator = document.querySelector(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+  const status = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+    .map(e => e.textContent.trim()).find(t => / \| \w+$/.test(t)) || '';
+  return {prompts, outputs, status,  // status: "Python 3 (ipykernel) | Idle"
+          kernel: indicator ? indicator.getAttribute('data-status') : null,
+          dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText)};
+}
+"""
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def click_menu(page, menu: str, item: str) -> None:
+    """Choose ``menu > item`` from JupyterLab's menu bar, as a student does."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).first.click()
+    entry = page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{item}$"))
+    entry.first.click()
+
+
+def idle(state: dict) -> bool:
+    status = state["status"]
+    return state["kernel"] == "idle" and status.endswith("| Idle") and "No Kernel" not in status
+
+
+def kernel_ready(page, report: NotebookReport) -> bool:
+    """True once the notebook's kernel is connected and idle. A "Select Kernel" dialog (shown
+    when JupyterLab lost the kernel's connection while starting it, under heavy load) is answered
+    as a student would: Select, which keeps the notebook's own kernel, Python 3."""
+    state = page.evaluate(READ_PAGE)
+    if any(d.startswith("Select Kernel") for d in state["dialogs"]):
+        report.notes.append("answered a 'Select Kernel' dialog with Select (Python 3)")
+        page.locator(".jp-Dialog .jp-mod-accept").first.click()
+        return False
+    return idle(state)
+
+
+def run_notebook(page, lab: JupyterLab, name: str, timeout: float = 150.0) -> NotebookReport:
+    report = NotebookReport(name)
+    page.on("pageerror", lambda e: report.console_errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and report.console_errors.append(m.text))
+    start = time.monotonic()
+    page.goto(lab.notebook_url(name, workspace=Path(name).stem), wait_until="domcontentloaded")
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    wait_for(lambda: kernel_ready(page, report), 90, "the kernel to start")
+    # Fresh outputs only: clear what the file stores, then run everything.
+    click_menu(page, "Edit", "Clear Outputs of All Cells")
+    wait_for(
+        lambda: all(p in ("[ ]:", "") for p in page.evaluate(READ_PAGE)["prompts"]),
+        10, "the outputs to clear",
+    )  # fmt: skip
+    click_menu(page, "Run", "Run All Cells")
+
+    def finished():
+        state = page.evaluate(READ_PAGE)
+        if state["dialogs"]:
+            raise AssertionError(f"a dialog opened: {state['dialogs']}")
+        prompts = state["prompts"]
+        if not idle(state) or not prompts or "[*]:" in prompts:
+            return None
+        ran_all = all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+        stopped = any(  # Run All stops at the first exception
+            o["mime"] == STDERR_MIME and "Traceback" in o["text"] for o in state["outputs"]
+        )
+        return state if ran_all or stopped else None
+
+    wait_for(finished, timeout, "every cell to run and the kernel to go idle", 0.5)
+    time.sleep(0.5)  # let late displays (widget views) attach
+    state = wait_for(finished, 10, "the kernel to stay idle")
+    report.seconds = time.monotonic() - start
+    report.code_cells = len(state["prompts"])
+    not_run = [i for i, p in enumerate(state["prompts"]) if not re.fullmatch(r"\[\d+\]:", p)]
+    if not_run:
+        report.errors.append(f"{len(not_run)} code cells did not run (Run All stopped)")
+    for out in state["outputs"]:
+        where = f"cells[{out['cell']}]"
+        text = out["text"].strip()
+        if any(bad in text for bad in WIDGET_ERRORS):
+            report.errors.append(f"{where}: {text[:500]}")
+        elif out["widget"]:
+            report.widget_cells.add(out["cell"])
+        elif out["mime"] == WIDGET_MIME or "Loading widget" in text:
+            report.errors.append(f"{where}: widget not rendered: {text[:200]!r}")
+        elif out["mime"] == STDERR_MIME:
+            (report.errors if ERROR_TEXT.search(text) else report.stderr).append(
+                f"{where}: {text[:1500]}"
+            )
+    return report
+
+
+FIGURES_OF = """
+(cell) => [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => i.src).join('|')
+"""
+
+
+def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
+    """In each cell that shows a widget, press an arrow key on the widget's first slider and wait
+    for the figure in that cell's output to change."""
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    for index in sorted(report.widget_cells):
+        where = f"cells[{index}]"
+        cell = cells.nth(index)
+        slider = cell.locator(".jp-OutputArea .widget-slider").first
+        if cell.locator(".jp-OutputArea .widget-slider .noUi-handle").count() == 0:
+            report.errors.append(f"{where}: the widget has no slider to move")
+            continue
+        handle = slider.locator(".noUi-handle").first
+        readout = slider.locator(".widget-readout")
+        label = slider.locator(".widget-label").first.inner_text().strip()
+        handle.scroll_into_view_if_needed()
+        value = readout.inner_text() if readout.count() else None
+        before = cell.evaluate(FIGURES_OF)
+        if not before:
+            report.errors.append(f"{where}: the widget shows no figure")
+            continue
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        if readout.count() and readout.inner_text() == value:
+            page.keyboard.press("ArrowLeft")  # it was at its maximum: go the other way
+            page.keyboard.press("ArrowLeft")
+        moved = f"slider {label!r} {value} -> {readout.inner_text() if readout.count() else '?'}"
+        try:
+            wait_for(
+                lambda cell=cell, before=before: (now := cell.evaluate(FIGURES_OF))
+                and now != before,
+                timeout, "the figure to change",
+            )  # fmt: skip
+            report.sliders_moved.append(f"{where}: {moved}")
+        except TimeoutError:
+            report.errors.append(
+                f"{where}: {moved} did not change the figure within {timeout:.0f} s"
+            )
+
+
+def show_first_widget(page, report: NotebookReport) -> None:
+    """Scroll the first widget's cell into view (for the screenshot), if there is one."""
+    if report.widget_cells and not page.is_closed():
+        cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+        try:
+            cells.nth(min(report.widget_cells)).scroll_into_view_if_needed(timeout=5000)
+        except Exception:  # a screenshot of whatever is shown is still useful
+            pass
+
+
+def screenshot(page, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+
+
+def make_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="tnn-browser-"))

@@ -1,0 +1,106 @@
+"""Every notebook, run in JupyterLab in a real (headless) Chromium, as a student runs it.
+
+One JupyterLab server (from this venv, on a free port of 127.0.0.1, serving a temporary copy of
+notebooks/) and one browser serve the whole module. For each notebook: open it, clear its outputs,
+Run > Run All Cells, wait for the kernel to go idle, then assert that
+
+- no cell shows an error (a traceback on stderr; warnings are listed but do not fail),
+- every widget renders (no "Error displaying widget" / "model not found" / "Loading widget..."),
+  including every widget the stored notebook shows,
+- pressing an arrow key on the first slider of each widget changes that widget's figure.
+
+A screenshot per notebook goes to test-artifacts/<notebook>.png, and the timings and findings to
+test-artifacts/browser-report.json. Skipped, with the reason shown by `make test`, when Debian's
+Chromium (/usr/bin/chromium) or the Playwright client is missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import browser_support as bs
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+if not bs.CHROMIUM.exists():
+    SKIP = f"browser test skipped: {bs.CHROMIUM} not found (apt-get install chromium)"
+elif importlib.util.find_spec("playwright") is None:
+    SKIP = "browser test skipped: the playwright client is not in .venv (see .ci/run)"
+else:
+    SKIP = None
+
+pytestmark = [
+    pytest.mark.skipif(SKIP is not None, reason=SKIP or ""),
+    pytest.mark.allow_hosts(["127.0.0.1"]),  # the local JupyterLab server only
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("jupyterlab")
+    root = bs.copy_course(ROOT, work / "course")  # the browser never writes to the repository
+    with bs.JupyterLab(root, work / "lab") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = bs.launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def findings():
+    results: dict[str, dict] = {}
+    start = time.monotonic()
+    yield results
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = {"total_seconds": round(time.monotonic() - start, 1), "notebooks": results}
+    (ARTIFACTS / "browser-report.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def stored_widget_cells(path: Path) -> set[int]:
+    """Indices of the cells whose stored outputs include a widget."""
+    nb = nbformat.read(path, as_version=4)
+    return {
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and any(bs.WIDGET_MIME in out.get("data", {}) for out in cell.get("outputs", []))
+    }
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, findings) -> None:
+    expected_widgets = stored_widget_cells(path)
+    context = browser.new_context(viewport=bs.VIEWPORT)
+    page = context.new_page()
+    report = bs.NotebookReport(path.name)
+    try:
+        report = bs.run_notebook(page, lab, path.name)
+        bs.move_sliders(page, report)
+    finally:
+        bs.show_first_widget(page, report)
+        bs.screenshot(page, ARTIFACTS / f"{path.stem}.png")
+        findings[path.name] = {
+            k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(report).items()
+        }
+        context.close()
+        lab.shutdown_kernels()
+
+    assert not report.errors, f"{path.name} in JupyterLab:\n" + "\n".join(report.errors)
+    missing = expected_widgets - report.widget_cells
+    assert not missing, f"{path.name}: stored widgets not rendered in cells {sorted(missing)}"
+    assert len(report.sliders_moved) == len(report.widget_cells)
