@@ -88,14 +88,14 @@ NODES = {
     "x": (0, 0, "x"),
     "W1": (0, 1.15, "W1ᵀ"),
     "b1": (0, -1.15, "b1"),
-    "z1": (1, 0, "z1 = x W1ᵀ + b1"),
-    "h": (2, 0, "h = tanh(z1)"),
-    "W2": (2, 1.15, "W2"),
-    "b2": (2, -1.15, "b2"),
-    "yhat": (3, 0, "ŷ = h W2ᵀ + b2"),
-    "y": (3, 1.15, "y (target)"),
-    "r": (4, 0, "r = ŷ − y"),
-    "L": (5, 0, "L = mean(r²)"),
+    "z1": (1.12, 0, "z1 = x W1ᵀ + b1"),
+    "h": (2.55, 0, "h = tanh(z1)"),
+    "W2": (2.55, 1.15, "W2"),
+    "b2": (2.55, -1.15, "b2"),
+    "yhat": (3.9, 0, "ŷ = h W2ᵀ + b2"),
+    "y": (3.9, 1.15, "y (target)"),
+    "r": (5.05, 0, "r = ŷ − y"),
+    "L": (6.15, 0, "L = mean(r²)"),
 }
 # (from, to, local derivative ∂to/∂from, as used on the way back)
 EDGES = [
@@ -113,9 +113,9 @@ EDGES = [
 
 
 def draw(values: dict, backward: bool, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(12, 4.2))
-    ax.set_xlim(-0.55, 5.55)
-    ax.set_ylim(-1.65, 1.6)
+    fig, ax = plt.subplots(figsize=(12, 4.4))
+    ax.set_xlim(-0.5, 6.55)
+    ax.set_ylim(-1.6, 1.65)
     ax.axis("off")
     color = "tab:red" if backward else "tab:blue"
     boxes = {}
@@ -132,7 +132,7 @@ def draw(values: dict, backward: bool, path: Path) -> None:
             ha="center",
             va="center",
             family="DejaVu Sans Mono",
-            fontsize=8,
+            fontsize=10,
             bbox=dict(boxstyle="round,pad=0.4", fc=face, ec=color),
         )
     fig.canvas.draw()
@@ -158,13 +158,14 @@ def draw(values: dict, backward: bool, path: Path) -> None:
         )
         if backward and local:
             (ca, ra, _), (cb, rb, _) = NODES[a], NODES[b]
+            diagonal = ra != rb  # diagonal arrows: label to the right of the midpoint
             ax.text(
-                (ca + cb) / 2,
-                (ra + rb) / 2 + 0.08,
+                (ca + cb) / 2 + (0.1 if diagonal else 0),
+                (ra + rb) / 2 + (0 if diagonal else 0.08),
                 local,
-                ha="center",
-                va="bottom",
-                fontsize=8,
+                ha="left" if diagonal else "center",
+                va="center" if diagonal else "bottom",
+                fontsize=10,
                 color=color,
                 style="italic",
             )
@@ -173,7 +174,7 @@ def draw(values: dict, backward: bool, path: Path) -> None:
         if backward
         else "Forward pass: values flow from the input and weights to the loss"
     )
-    ax.set_title(title + " (rows = the 4 data points)", fontsize=11)
+    ax.set_title(title + " (rows = the 4 data points)", fontsize=13)
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
