@@ -15,6 +15,7 @@ Compared with the lecture's version, this one
 
 from __future__ import annotations
 
+import array
 import math
 import sys
 from collections.abc import Callable, Iterable
@@ -170,7 +171,14 @@ def _run_epoch(
     clip_grad_norm: float | None = None,
 ) -> float:
     """One pass over ``loader``; trains when ``optimizer`` is given. Returns the mean loss."""
-    total = torch.zeros((), device=device)
+    # The running sum is a tensor of the default dtype. On the CPU, where `.item()` is cheap, it
+    # is kept as a Python float instead, rounded as the tensor sum would be (see below): the same
+    # result bit for bit at ~1/10 of the cost per batch. On an accelerator it stays a tensor, so
+    # that no batch waits for a device-to-host copy.
+    dtype = torch.get_default_dtype()
+    on_cpu = device.type == "cpu" and dtype in (torch.float32, torch.float64)
+    round_total = _float32 if dtype == torch.float32 else float
+    total = 0.0 if on_cpu else torch.zeros((), device=device)
     count = 0
     for batch in loader:
         inputs, targets = _unpack(batch, name)
@@ -189,12 +197,27 @@ def _run_epoch(
             if clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
-        size = len(targets)
-        total += loss.detach() * size
+        size = targets.shape[0]  # len(targets), without Tensor.__len__'s overhead
+        if not on_cpu:
+            total += loss.detach() * size
+        else:  # the product in the loss's dtype (a float32 one is exact in a double, then
+            # rounded once), the sum in the accumulator's: as `total += loss.detach() * size`
+            if loss.dtype == torch.float32:
+                weighted = _float32(loss.item() * size)
+            elif loss.dtype == torch.float64:
+                weighted = loss.item() * size
+            else:
+                weighted = (loss.detach() * size).item()
+            total = round_total(total + weighted)
         count += size
     if count == 0:
         raise ValueError(f"{name} yielded no batches")
-    return total.item() / count
+    return float(total) / count
+
+
+def _float32(x: float) -> float:
+    """``x`` rounded to the nearest float32 (to +-inf beyond its range), as a Python float."""
+    return array.array("f", (x,))[0]
 
 
 def match_shape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
