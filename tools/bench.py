@@ -219,7 +219,9 @@ def bench_widgets(paths: list[Path]) -> list[dict]:
             print(
                 f"  {path.name} {w['widget']}: {w['updates']} updates, median "
                 f"{w.get('median_s', float('nan')):.3f} s, worst "
-                f"{w.get('worst_s', float('nan')):.3f} s",
+                f"{w.get('worst_s', float('nan')):.3f} s; PNG rendering "
+                f"{100 * (w.get('png_rendering_share') or 0):.0f}% of a profiled update; "
+                f"defined in cell(s) {[c['index'] for c in w.get('cells', [])]}",
                 flush=True,
             )
         results.append(result)
@@ -254,7 +256,10 @@ def evaluate(results: dict) -> list[dict]:
         add("`make test`, warm venv", mt["seconds"], shown, "≤ 90 s, passing", ok)
     for model in results.get("trainer", []):
         for c in model["comparisons"]:
-            shown = f"{c['median_ratio']:.3f}× ({c['overhead_us_per_epoch']:+.0f} µs/epoch)"
+            shown = (
+                f"{c['median_ratio']:.3f}× ({c['overhead_us_per_epoch']:+.0f} µs/epoch; "
+                f"CPU time {c['cpu_time_median_ratio']:.3f}×)"
+            )
             target = "—" if c["target_ratio"] is None else f"≤ {c['target_ratio']:.2f}×"
             add(f"{c['what']}, {model['model']}", c["median_ratio"], shown, target, c["met"])
     for nbw in results.get("widgets", []):

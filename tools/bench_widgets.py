@@ -26,7 +26,7 @@ from nbclient import NotebookClient
 
 PROBE = r"""
 def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
-    import cProfile, io, json, pstats, statistics, time
+    import cProfile, inspect, io, json, pstats, statistics, time
     import ipywidgets
     from ipywidgets.widgets.widget import _instances
     try:
@@ -86,7 +86,7 @@ def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
             claimed.update(id(c) for c in w.kwargs_widgets)
             fn = getattr(w.f, "__name__", "?")
             manual = bool(getattr(w, "manual", False))
-            groups.append((f"interactive({fn})", ctrls, w.update if manual else None))
+            groups.append((f"interactive({fn})", ctrls, w.update if manual else None, [w.f]))
     by_handler = {}
     for w in widgets:
         if id(w) in claimed or not isinstance(w, controls_types):
@@ -96,9 +96,15 @@ def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
             continue
         names = {getattr(getattr(h, "__func__", h), "__qualname__", repr(h)) for h in hs}
         key = tuple(sorted(names))
-        by_handler.setdefault(key, []).append(w)
-    for key, ctrls in by_handler.items():
-        groups.append(("observe(" + ", ".join(key) + ")", ctrls, None))
+        by_handler.setdefault(key, ([], hs))[0].append(w)
+    for key, (ctrls, hs) in by_handler.items():
+        groups.append(("observe(" + ", ".join(key) + ")", ctrls, None, hs))
+
+    def first_line(f):
+        try:
+            return inspect.getsource(getattr(f, "__func__", f)).lstrip().splitlines()[0].strip()
+        except (OSError, TypeError, IndexError):
+            return None
 
     def set_and_time(ctrl, trait, value, hook):
         start = time.perf_counter()
@@ -108,7 +114,7 @@ def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
         return time.perf_counter() - start
 
     report = []
-    for label, ctrls, hook in groups:
+    for label, ctrls, hook, funcs in groups:
         times, slowest = [], (0.0, None)
         for ctrl in ctrls:
             for trait, value in sweep_values(ctrl):
@@ -118,29 +124,37 @@ def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
                     slowest = (dt, (ctrl, trait, value))
                 if plt is not None:
                     plt.close("all")
-        entry = {"widget": label, "controls": [describe(c) for c in ctrls], "updates": len(times)}
+        entry = {"widget": label, "controls": [describe(c) for c in ctrls], "updates": len(times),
+                 "defined_by": [first_line(f) for f in funcs]}
         if times:
             entry["median_s"] = statistics.median(times)
             entry["worst_s"] = max(times)
             entry["times_s"] = [round(t, 4) for t in times]
             ctrl, trait, value = slowest[1]
             entry["worst_at"] = f"{describe(ctrl)}.{trait} = {value!r}"
+            # profile one update at the slowest value (set another value first, untimed)
+            sweep = sweep_values(ctrl)
+            other = next((tv for tv in sweep if tv[1] != value), None)
+            if other is not None:
+                setattr(ctrl, other[0], other[1])
+            profiler = cProfile.Profile()
+            profiler.enable()
+            set_and_time(ctrl, trait, value, hook)
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+            whole = max((v[3] for k, v in stats.stats.items() if k[2] == "set_and_time"), default=0)
+            render = sum(v[3] for k, v in stats.stats.items()
+                         if k[2] == "print_figure" and k[0].endswith("pylabtools.py"))
+            entry["profiled_s"] = round(whole, 4)
+            entry["png_rendering_share"] = round(render / whole, 3) if whole else None
             if entry["median_s"] > median_target or entry["worst_s"] > worst_target:
-                # profile one update at the slowest value (set another value first, untimed)
-                sweep = sweep_values(ctrl)
-                other = next((tv for tv in sweep if tv[1] != value), None)
-                if other is not None:
-                    setattr(ctrl, other[0], other[1])
-                profiler = cProfile.Profile()
-                profiler.enable()
-                set_and_time(ctrl, trait, value, hook)
-                profiler.disable()
                 stream = io.StringIO()
-                pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(25)
-                entry["profile"] = stream.getvalue()[-6000:]
-                setattr(ctrl, trait, sweep[-1][1])
-                if plt is not None:
-                    plt.close("all")
+                stats.stream = stream
+                stats.sort_stats("cumulative").print_stats(30)
+                entry["profile"] = stream.getvalue()[-8000:]
+            setattr(ctrl, sweep[-1][0], sweep[-1][1])
+            if plt is not None:
+                plt.close("all")
         report.append(entry)
     with open(out_path, "w") as f:
         json.dump(report, f)
@@ -177,6 +191,14 @@ def measure(path: Path, timeout: int = 600) -> dict:
         nb.cells.append(probe)
         client.execute_cell(probe, len(nb.cells) - 1)
         widgets = json.loads(out.read_text())
+    for w in widgets:  # the cell that defines each update function
+        w["cells"] = [
+            {"index": i, "id": c.get("id", "")}
+            for line in w.get("defined_by", [])
+            if line
+            for i, c in enumerate(nb.cells[:-1])
+            if c.cell_type == "code" and line in c.source
+        ]
     cell_times.sort(reverse=True)
     return {
         "notebook": path.name,
