@@ -85,7 +85,7 @@ def stored_widget_cells(path: Path) -> set[int]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, findings) -> None:
     expected_widgets = stored_widget_cells(path)
-    context = browser.new_context(viewport=bs.VIEWPORT)
+    context = bs.new_context(browser, lab)
     page = context.new_page()
     report = bs.NotebookReport(path.name)
     try:
