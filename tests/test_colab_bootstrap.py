@@ -142,3 +142,42 @@ def test_notebooks_carry_the_tested_cell() -> None:
         assert cells, f"{path.name} has no code cell"
         assert cells[0].get("id") == sync_notebooks.SETUP_ID, f"{path.name}: setup cell not first"
         assert cells[0].source == source, f"{path.name}: run tools/sync_notebooks.py"
+
+
+# What the notebooks may import beyond the standard library: what Colab ships (its torch,
+# numpy, matplotlib and core ipywidgets, which the --no-deps install leaves alone) and helpers.
+COLAB_SHIPS = {"torch", "numpy", "matplotlib", "ipywidgets", "IPython", "helpers"}
+WIDGET_MAGICS = ("%matplotlib widget", "%matplotlib ipympl", "%matplotlib notebook")
+
+
+def imported_modules(source: str) -> set[str]:
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    tree = ast.parse(TransformerManager().transform_cell(source))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "helpers").glob("*.py")),
+    ids=lambda p: p.name,
+)
+def test_imports_only_what_colab_ships(path: Path) -> None:
+    if path.suffix == ".py":
+        sources = [path.read_text()]
+    else:
+        nb = sync_notebooks.nbformat.read(path, 4)
+        sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    extra = set()
+    for source in sources:
+        assert not any(magic in source for magic in WIDGET_MAGICS), "core ipywidgets only"
+        extra |= imported_modules(source) - COLAB_SHIPS - set(sys.stdlib_module_names)
+    assert not extra, f"{path.name} imports {sorted(extra)}, which Colab may lack"
