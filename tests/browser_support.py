@@ -180,7 +180,8 @@ def copy_course(root: Path, dest: Path) -> Path:
 class NotebookReport:
     name: str
     code_cells: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # open + run all
+    timings: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # error outputs and widget failures
     stderr: list[str] = field(default_factory=list)  # other stderr text (warnings)
     widget_cells: set[int] = field(default_factory=set)  # indices in the notebook's cells
@@ -271,6 +272,7 @@ def run_notebook(page, lab: JupyterLab, name: str, timeout: float = 150.0) -> No
     page.goto(lab.notebook_url(name, workspace=Path(name).stem), wait_until="domcontentloaded")
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
     wait_for(lambda: kernel_ready(page, report), 90, "the kernel to start")
+    report.timings["open"] = round(time.monotonic() - start, 1)
     # Fresh outputs only: clear what the file stores, then run everything.
     click_menu(page, "Edit", "Clear Outputs of All Cells")
     wait_for(
@@ -295,7 +297,8 @@ def run_notebook(page, lab: JupyterLab, name: str, timeout: float = 150.0) -> No
     wait_for(finished, timeout, "every cell to run and the kernel to go idle", 0.5)
     time.sleep(0.5)  # let late displays (widget views) attach
     state = wait_for(finished, 10, "the kernel to stay idle")
-    report.seconds = time.monotonic() - start
+    report.seconds = round(time.monotonic() - start, 1)
+    report.timings["run"] = round(report.seconds - report.timings["open"], 1)
     report.code_cells = len(state["prompts"])
     not_run = [i for i, p in enumerate(state["prompts"]) if not re.fullmatch(r"\[\d+\]:", p)]
     if not_run:
@@ -324,6 +327,7 @@ FIGURES_OF = """
 def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
     """In each cell that shows a widget, press an arrow key on the widget's first slider and wait
     for the figure in that cell's output to change."""
+    start = time.monotonic()
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
     for index in sorted(report.widget_cells):
         where = f"cells[{index}]"
@@ -358,6 +362,7 @@ def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
             report.errors.append(
                 f"{where}: {moved} did not change the figure within {timeout:.0f} s"
             )
+    report.timings["sliders"] = round(time.monotonic() - start, 1)
 
 
 def show_first_widget(page, report: NotebookReport) -> None:

@@ -93,12 +93,16 @@ def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, findings) -> None
         bs.move_sliders(page, report)
     finally:
         bs.show_first_widget(page, report)
+        shot = time.monotonic()
         bs.screenshot(page, ARTIFACTS / f"{path.stem}.png")
+        report.timings["screenshot"] = round(time.monotonic() - shot, 1)
         findings[path.name] = {
             k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(report).items()
         }
+        shot = time.monotonic()
         context.close()
         lab.shutdown_kernels()
+        findings[path.name]["timings"]["close"] = round(time.monotonic() - shot, 1)
 
     assert not report.errors, f"{path.name} in JupyterLab:\n" + "\n".join(report.errors)
     missing = expected_widgets - report.widget_cells
