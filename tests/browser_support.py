@@ -316,7 +316,30 @@ def run_notebook(page, lab: JupyterLab, name: str, timeout: float = 150.0) -> No
             (report.errors if ERROR_TEXT.search(text) else report.stderr).append(
                 f"{where}: {text[:1500]}"
             )
+    try:
+        wait_for(lambda: all(i["complete"] for i in page.evaluate(IMAGES)), 10, "images")
+    except TimeoutError:
+        pass  # reported below
+    for image in page.evaluate(IMAGES):
+        if not image["external"] and not (image["complete"] and image["width"] > 0):
+            report.errors.append(f"cells[{image['cell']}]: image not shown: {image['alt']!r}")
     return report
+
+
+# Every image of every markdown cell (a figure from images/, a cell attachment) and whether it
+# loaded. External ones (the Colab badge) are refused by new_context() and not judged.
+IMAGES = r"""
+() => {
+  const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  const cells = nb ? [...nb.querySelectorAll('.jp-Cell')] : [];
+  return cells.flatMap((c, i) => c.classList.contains('jp-MarkdownCell')
+    ? [...c.querySelectorAll('.jp-RenderedMarkdown img')].map(img => ({
+        cell: i, alt: img.alt, complete: img.complete, width: img.naturalWidth,
+        external: /^https?:/.test(img.getAttribute('src') || '')
+                  && !img.src.startsWith(location.origin)}))
+    : []);
+}
+"""
 
 
 FIGURES_OF = """
