@@ -96,6 +96,7 @@ class JupyterLab:
             "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
             "IPYTHONDIR": str(dirs["ipython"]),
             "JUPYTER_PLATFORM_DIRS": "1",
+            # Figures inline, as in a student's JupyterLab, whatever MPLBACKEND this shell has.
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         }
         # As `make test` sets them: one thread per kernel (two-thread torch on a loaded 2-core
@@ -167,8 +168,8 @@ class JupyterLab:
 
 
 def copy_course(root: Path, dest: Path) -> Path:
-    """Copy notebooks/ (and images/, which they link to) so that the browser never writes to
-    the working tree; return the copy of notebooks/."""
+    """Copy notebooks/ (and images/ beside it) so that the browser never writes to the working
+    tree; return the copy of notebooks/."""
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".virtual_documents")
     for name in ("notebooks", "images"):
         if (root / name).is_dir():
@@ -195,7 +196,8 @@ READ_PAGE = r"""
 () => {
   const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
   const cells = nb ? [...nb.querySelectorAll('.jp-Cell')] : [];
-  const code = cells.filter(c => c.classList.contains('jp-CodeCell'));
+  const code = cells.filter(c => c.classList.contains('jp-CodeCell')
+    && (c.querySelector('.jp-InputArea-editor') || c).innerText.trim() !== '');  // empty: not run
   const prompts = code.map(c => {
     const p = c.querySelector('.jp-InputArea-prompt');
     return p ? p.textContent.trim() : '';
@@ -257,8 +259,9 @@ def kernel_ready(page, report: NotebookReport) -> bool:
     return idle(state)
 
 
-def run_notebook(page, lab: JupyterLab, name: str, timeout: float = 150.0) -> NotebookReport:
-    report = NotebookReport(name)
+def run_notebook(page, lab: JupyterLab, report: NotebookReport, timeout: float = 150.0) -> None:
+    """Open ``report.name``, run all its cells and record what the page shows in ``report``."""
+    name = report.name
     page.on("pageerror", lambda e: report.console_errors.append(str(e)))
     page.on(
         "console",
@@ -323,7 +326,6 @@ def run_notebook(page, lab: JupyterLab, name: str, timeout: float = 150.0) -> No
     for image in page.evaluate(IMAGES):
         if not image["external"] and not (image["complete"] and image["width"] > 0):
             report.errors.append(f"cells[{image['cell']}]: image not shown: {image['alt']!r}")
-    return report
 
 
 # Every image of every markdown cell (a figure from images/, a cell attachment) and whether it

@@ -89,7 +89,7 @@ def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, findings) -> None
     page = context.new_page()
     report = bs.NotebookReport(path.name)
     try:
-        report = bs.run_notebook(page, lab, path.name)
+        bs.run_notebook(page, lab, report)
         bs.move_sliders(page, report)
     finally:
         bs.show_first_widget(page, report)
