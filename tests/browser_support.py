@@ -274,6 +274,7 @@ def run_notebook(page, lab: JupyterLab, report: NotebookReport, timeout: float =
     start = time.monotonic()
     page.goto(lab.notebook_url(name, workspace=Path(name).stem), wait_until="domcontentloaded")
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    report.timings["page"] = round(time.monotonic() - start, 1)
     wait_for(lambda: kernel_ready(page, report), 90, "the kernel to start")
     report.timings["open"] = round(time.monotonic() - start, 1)
     # Fresh outputs only: clear what the file stores, then run everything.
