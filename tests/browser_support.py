@@ -206,8 +206,8 @@ READ_PAGE = r"""
   cells.forEach((c, i) => {
     if (!c.classList.contains('jp-CodeCell')) return;
     c.querySelectorAll('.jp-OutputArea-output').forEach(o => {
-      if (o.parentElement.closest('.jp-OutputArea-output')) return;  // inside a widget
       outputs.push({cell: i, mime: o.getAttribute('data-mime-type') || '',
+                    nested: !!o.parentElement.closest('.jp-OutputArea-output'),  // in a widget
                     text: o.innerText || '',
                     widget: o.classList.contains('jupyter-widgets')
                             || !!o.querySelector('.jupyter-widgets')});
@@ -312,6 +312,9 @@ def run_notebook(page, lab: JupyterLab, report: NotebookReport, timeout: float =
         text = out["text"].strip()
         if any(bad in text for bad in WIDGET_ERRORS):
             report.errors.append(f"{where}: {text[:500]}")
+        elif out["nested"]:  # inside a widget's Output: only an error matters here
+            if out["mime"] == STDERR_MIME and ERROR_TEXT.search(text):
+                report.errors.append(f"{where} (in the widget): {text[:1500]}")
         elif out["widget"]:
             report.widget_cells.add(out["cell"])
         elif out["mime"] == WIDGET_MIME or "Loading widget" in text:
@@ -347,6 +350,10 @@ IMAGES = r"""
 
 FIGURES_OF = """
 (cell) => [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => i.src).join('|')
+"""
+TRACEBACKS_OF = f"""
+(cell) => [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="{STDERR_MIME}"]')]
+  .map(o => o.innerText).filter(t => t.includes('Traceback'))
 """
 
 
@@ -388,6 +395,8 @@ def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
             report.errors.append(
                 f"{where}: {moved} did not change the figure within {timeout:.0f} s"
             )
+        for traceback in cell.evaluate(TRACEBACKS_OF):
+            report.errors.append(f"{where}: after {moved}: {traceback[:1500]}")
     report.timings["sliders"] = round(time.monotonic() - start, 1)
 
 
