@@ -21,7 +21,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -427,7 +426,3 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
     )
-
-
-def make_workdir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="tnn-browser-"))
