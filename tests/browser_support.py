@@ -121,7 +121,7 @@ class JupyterLab:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL,  # no TTY: a Ctrl-C of pytest stops it too, unasked
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + self.startup_timeout
