@@ -106,7 +106,9 @@ def test_setup_cell_installs_helpers_in_simulated_colab(tmp_path: Path) -> None:
     result = run_cell(tmp_path, local, "colab", target)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    installed_from = Path(result.stdout.strip().removeprefix("helpers from "))
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("helpers from ")]
+    assert lines, result.stdout + result.stderr
+    installed_from = Path(lines[-1].removeprefix("helpers from "))
     assert installed_from.is_relative_to(target), f"helpers came from {installed_from}"
     # --no-deps: only helpers and its metadata; never torch, matplotlib or ipywidgets.
     names = sorted(p.name for p in target.iterdir() if p.name != "__pycache__")
