@@ -171,6 +171,8 @@ def _execute_to(path: Path, out: Path) -> int:
 
 def check(path: Path, rules: list[tuple[str, str]]) -> bool:
     """Run one notebook with 1 and with 2 threads; print what differs; True if nothing does."""
+    path = path.resolve()
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     runs = {"stored": nbformat.read(path, as_version=4)}
     with tempfile.TemporaryDirectory() as tmp:
         outs = {n: Path(tmp) / f"threads{n}.ipynb" for n in THREADS}
@@ -179,7 +181,7 @@ def check(path: Path, rules: list[tuple[str, str]]) -> bool:
         for n, proc in procs.items():
             log, _ = proc.communicate()
             if proc.returncode != 0:
-                print(f"FAIL {path}: execution with OMP_NUM_THREADS={n} failed:\n{log}")
+                print(f"FAIL {shown}: execution with OMP_NUM_THREADS={n} failed:\n{log}")
                 failed = True
         if failed:
             return False
@@ -187,10 +189,10 @@ def check(path: Path, rules: list[tuple[str, str]]) -> bool:
             runs[f"OMP_NUM_THREADS={n}"] = nbformat.read(outs[n], as_version=4)
     report = differences(runs, rules)
     if report:
-        print(f"FAIL {path}: sanitised outputs differ")
+        print(f"FAIL {shown}: sanitised outputs differ")
         print("\n".join(report))
         return False
-    print(f"ok   {path}: stored == 1 thread == 2 threads")
+    print(f"ok   {shown}: stored == 1 thread == 2 threads")
     return True
 
 
