@@ -81,7 +81,8 @@ def make_loaders(
     """Split ``(X, y)`` at random into training and validation ``DataLoader``s.
 
     The training loader reshuffles every epoch from its own seeded generator, so the batches do
-    not depend on how much of the global random stream the model's initialisation used.
+    not depend on how much of the global random stream the model's initialisation used; neither
+    loader draws from the global stream, so iterating them never shifts later dropout masks.
     """
     if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
         raise TypeError("X and y must be tensors")
@@ -113,5 +114,11 @@ def make_loaders(
         shuffle=True,
         generator=shuffle_generator,
     )
-    validloader = DataLoader(TensorDataset(X[valid_idx], y[valid_idx]), batch_size=batch_size)
+    # Even an unshuffled DataLoader draws a seed from its generator at every pass: give the
+    # validation loader its own too, so validating never shifts the global random stream.
+    validloader = DataLoader(
+        TensorDataset(X[valid_idx], y[valid_idx]),
+        batch_size=batch_size,
+        generator=torch.Generator().manual_seed(seed + 2),
+    )
     return trainloader, validloader

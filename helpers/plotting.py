@@ -19,6 +19,8 @@ def plot_loss(
     mark_best: bool = True,
     title: str | None = None,
     ylabel: str = "Loss",
+    best_epoch: int | None = None,
+    label: str | None = None,
 ) -> Axes:
     """Plot per-epoch losses against the epoch number (1, 2, ...) and return the Axes.
 
@@ -30,6 +32,10 @@ def plot_loss(
         mark_best: mark the epoch with the lowest validation loss (first one on ties).
         title: an optional title.
         ylabel: the label of the loss axis.
+        best_epoch: the epoch to mark (counting from 1) instead of the lowest validation loss,
+            e.g. the epoch whose weights ``trainer`` restored when ``min_delta > 0``.
+        label: a name for this run, added to each legend entry ("training loss (label)"), so
+            that several runs can share one Axes.
 
     Returns:
         The matplotlib Axes, so that a notebook can add to it.
@@ -41,20 +47,35 @@ def plot_loss(
             f"train_loss and valid_loss differ in length: {len(train)} != {len(valid)}"
         )
     _check_options(ax, log_scale, mark_best, title, ylabel)
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a str or None, got {type(label).__name__}")
+    if best_epoch is not None:
+        if isinstance(best_epoch, bool) or not isinstance(best_epoch, int):
+            raise TypeError(f"best_epoch must be an int or None, got {type(best_epoch).__name__}")
+        if valid is None or not 1 <= best_epoch <= len(valid):
+            raise ValueError(f"best_epoch must be an epoch of valid_loss (1..n), got {best_epoch}")
     if log_scale and min(train + (valid or [])) <= 0:
         raise ValueError("log_scale=True needs losses > 0; train_loss or valid_loss has one <= 0")
     if ax is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(6, 4))
+    suffix = "" if label is None else f" ({label})"
     epochs = range(1, len(train) + 1)
-    ax.plot(epochs, train, label="training loss")
+    ax.plot(epochs, train, label="training loss" + suffix)
     if valid is not None:
-        ax.plot(epochs, valid, label="validation loss")
+        ax.plot(epochs, valid, label="validation loss" + suffix)
         if mark_best:
-            best = min(range(len(valid)), key=valid.__getitem__)
-            ax.axvline(best + 1, color="grey", linestyle=":", linewidth=1)
-            ax.plot([best + 1], [valid[best]], "o", color="black", label=f"best epoch ({best + 1})")
+            if best_epoch is None:  # the first of tied minima
+                best_epoch = 1 + min(range(len(valid)), key=valid.__getitem__)
+            ax.axvline(best_epoch, color="grey", linestyle=":", linewidth=1)
+            ax.plot(
+                [best_epoch],
+                [valid[best_epoch - 1]],
+                "o",
+                color="black",
+                label=f"best epoch ({best_epoch})" + suffix,
+            )
     ax.set_xlabel("Epoch")
     ax.set_ylabel(ylabel)
     if log_scale:

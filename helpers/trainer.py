@@ -15,7 +15,6 @@ Compared with the lecture's version, this one
 
 from __future__ import annotations
 
-import array
 import math
 import sys
 from collections.abc import Callable, Iterable
@@ -59,7 +58,10 @@ def trainer(
         stopping: ``"best"`` stops after ``patience`` epochs without improvement on the best
             validation loss; ``"consecutive"`` is the lecture's rule, which stops after
             ``patience`` consecutive epochs in which the validation loss rose.
-        restore_best: load the weights of the epoch with the best validation loss before returning.
+        restore_best: load the weights of the epoch with the best validation loss before returning
+            (with ``min_delta > 0``: of the last epoch that improved by more than ``min_delta``).
+            This applies to both rules: pass ``False`` to keep the last weights, as the
+            lecture's code does.
         clip_grad_norm: if given, rescale the gradients so their total 2-norm is at most this.
         log_every: print a compact line every ``log_every`` epochs (0: never).
         progress: show a one-line progress display that ends in a fixed final state.
@@ -102,10 +104,12 @@ def trainer(
         epoch_train = _run_epoch(
             model, criterion, trainloader, device, "trainloader", optimizer, clip_grad_norm
         )
-        model.eval()
-        with torch.no_grad():
-            epoch_valid = _run_epoch(model, criterion, validloader, device, "validloader")
-        model.train()
+        epoch_valid = math.nan
+        if math.isfinite(epoch_train):
+            model.eval()
+            with torch.no_grad():
+                epoch_valid = _run_epoch(model, criterion, validloader, device, "validloader")
+            model.train()
 
         if not (math.isfinite(epoch_train) and math.isfinite(epoch_valid)):
             which = "training" if not math.isfinite(epoch_train) else "validation"
@@ -170,16 +174,12 @@ def _run_epoch(
     optimizer: torch.optim.Optimizer | None = None,
     clip_grad_norm: float | None = None,
 ) -> float:
-    """One pass over ``loader``; trains when ``optimizer`` is given. Returns the mean loss."""
-    # The running sum is a tensor of the default dtype. On the CPU, where `.item()` is cheap, it
-    # is kept as a Python float instead, rounded as the tensor sum would be (see below): the same
-    # result bit for bit at ~1/10 of the cost per batch. On an accelerator it stays a tensor, so
-    # that no batch waits for a device-to-host copy.
-    dtype = torch.get_default_dtype()
-    on_cpu = device.type == "cpu" and dtype in (torch.float32, torch.float64)
-    round_total = _float32 if dtype == torch.float32 else float
-    total = 0.0 if on_cpu else torch.zeros((), device=device)
-    count = 0
+    """One pass over ``loader``; trains when ``optimizer`` is given.
+
+    Returns the mean loss per sample (each batch's loss weighted by its size), or the first
+    non-finite batch loss, at once and before any step is taken with it.
+    """
+    total, count = 0.0, 0
     for batch in loader:
         inputs, targets = _unpack(batch, name)
         inputs, targets = inputs.to(device), targets.to(device)
@@ -191,33 +191,21 @@ def _run_epoch(
                 f"criterion must return a scalar tensor, got {shape}; "
                 "use reduction='mean' (or 'sum')"
             )
+        value = loss.item()
+        if not math.isfinite(value):
+            return value
         if optimizer is not None:
             optimizer.zero_grad()
             loss.backward()
             if clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
-        size = targets.shape[0]  # len(targets), without Tensor.__len__'s overhead
-        if not on_cpu:
-            total += loss.detach() * size
-        else:  # the product in the loss's dtype (a float32 one is exact in a double, then
-            # rounded once), the sum in the accumulator's: as `total += loss.detach() * size`
-            if loss.dtype == torch.float32:
-                weighted = _float32(loss.item() * size)
-            elif loss.dtype == torch.float64:
-                weighted = loss.item() * size
-            else:
-                weighted = (loss.detach() * size).item()
-            total = round_total(total + weighted)
+        size = targets.shape[0]
+        total += value * size
         count += size
     if count == 0:
         raise ValueError(f"{name} yielded no batches")
-    return float(total) / count
-
-
-def _float32(x: float) -> float:
-    """``x`` rounded to the nearest float32 (to +-inf beyond its range), as a Python float."""
-    return array.array("f", (x,))[0]
+    return total / count
 
 
 def match_shape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

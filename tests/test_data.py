@@ -85,3 +85,13 @@ def test_bad_arguments_raise_value_error_naming_them(call, match):
 def test_set_seed_rejects_non_int():
     with pytest.raises(TypeError, match="seed"):
         set_seed(1.5)
+
+
+def test_iterating_the_loaders_leaves_the_global_random_stream_alone():
+    X, y = make_regression(20)
+    train, valid = make_loaders(X, y, batch_size=4)
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    list(train), list(valid)
+    assert torch.equal(torch.rand(3), expected)

@@ -84,3 +84,38 @@ def test_training_curve_alone():
 def test_bad_input_is_rejected(train, valid, error, match):
     with pytest.raises(error, match=match):
         plot_loss(train, valid)
+
+
+def test_best_epoch_can_be_given_explicitly():
+    ax = plot_loss(TRAIN, VALID, best_epoch=4)
+    marker = lines_by_label(ax)["best epoch (4)"]
+    assert list(marker.get_xdata()) == [4] and list(marker.get_ydata()) == [0.55]
+
+
+def test_label_names_every_legend_entry_of_a_run():
+    ax = plot_loss(TRAIN, VALID, label="run A")
+    plot_loss(TRAIN, VALID, ax=ax, label="run B")
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == [
+        "training loss (run A)",
+        "validation loss (run A)",
+        "best epoch (3) (run A)",
+        "training loss (run B)",
+        "validation loss (run B)",
+        "best epoch (3) (run B)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"best_epoch": 0}, ValueError),
+        ({"best_epoch": 6}, ValueError),
+        ({"best_epoch": 2.0}, TypeError),
+        ({"label": 3}, TypeError),
+    ],
+)
+def test_bad_best_epoch_or_label_is_rejected(kwargs, error):
+    name = next(iter(kwargs))
+    with pytest.raises(error, match=name):
+        plot_loss(TRAIN, VALID, **kwargs)

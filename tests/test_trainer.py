@@ -341,3 +341,27 @@ def test_non_scalar_loss_raises_value_error():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="criterion"):
         trainer(model, nn.MSELoss(reduction="none"), optimizer, train, valid)
+
+
+def test_a_nan_loss_is_caught_before_it_updates_the_weights():
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    train, valid = loaders(n_train=12, batch_size=4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    steps = []
+    optimizer.register_step_post_hook(
+        lambda opt, args, kwargs: steps.append([p.detach().clone() for p in model.parameters()])
+    )
+    trainer(
+        model,
+        ExplodingLoss(nan_from_batch=8),
+        optimizer,
+        train,
+        valid,
+        epochs=10,
+        patience=None,
+        restore_best=False,
+        verbose=False,
+    )
+    assert len(steps) == 7  # batches 1..7 stepped; the NaN of batch 8 never did
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), steps[-1], strict=True))
