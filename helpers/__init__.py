@@ -2,6 +2,8 @@
 
 ``trainer`` trains a model with validation and early stopping, ``plot_loss`` draws its loss
 curves, and ``make_regression`` / ``make_loaders`` build the toy data the notebooks use.
+``make_mlp`` and the per-layer measurements (``layer_grad_norms``, ``activation_stds``,
+``dead_fractions``) serve the notebook on vanishing and exploding gradients.
 """
 
 from helpers.data import make_loaders, make_regression, set_seed
