@@ -291,7 +291,8 @@ def evaluate(results: dict) -> list[dict]:
         if mt.get("files_by_time_s"):
             top = mt["files_by_time_s"][0]
             busy = ", ".join(f"{k} {v:.0f} s" for k, v in mt["worker_busy_s"].items())
-            shown += f"; tests' time per worker: {busy}; longest: {top['file']} {top['seconds']:.0f} s"
+            shown += f"; tests' time per worker: {busy}; longest: {top['file']}"
+            shown += f" {top['seconds']:.0f} s"
         shown += ")"
         add("`make test`, warm venv", mt["seconds"], shown, "≤ 90 s, passing", ok)
     for model in results.get("trainer", []):
