@@ -203,7 +203,7 @@ def bench_make_test() -> dict:
         m = re.match(DURATION_LINE, line)
         if m:
             per_file[m[2]] = per_file.get(m[2], 0.0) + float(m[1])
-        m = re.match(WORKER_LINE, line)
+        m = re.match(WORKER_LINE, line.replace("::ipynb::", ".ipynb::"))  # nbval's -v names
         if m:
             worker.setdefault(m[2], m[1])
     files = sorted(per_file.items(), key=lambda kv: -kv[1])
@@ -222,7 +222,9 @@ def bench_make_test() -> dict:
         "worker_busy_s": {k: round(v, 1) for k, v in sorted(busy.items())},
     }
     if out.returncode:
-        result["tail"] = (out.stdout + out.stderr)[-3000:]
+        failed = [ln for ln in out.stdout.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
+        result["failures"] = failed[:20]
+        result["stderr_tail"] = out.stderr[-1500:]
     return result
 
 
