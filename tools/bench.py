@@ -222,7 +222,7 @@ def bench_make_test() -> dict:
         "worker_busy_s": {k: round(v, 1) for k, v in sorted(busy.items())},
     }
     if out.returncode:
-        failed = [ln for ln in out.stdout.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
+        failed = [ln for ln in out.stdout.splitlines() if re.search(r"\b(FAILED|ERROR) \S+::", ln)]
         result["failures"] = failed[:20]
         result["stderr_tail"] = out.stderr[-1500:]
     return result
