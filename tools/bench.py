@@ -4,6 +4,7 @@
     python tools/bench.py --skip-make-test   # all but the `make test` run
     python tools/bench.py --quick            # fewer repeats, no `make test`, for iterating
     python tools/bench.py --only trainer     # one part: imports, trainer, notebooks, widgets, test
+    python tools/bench.py --table benchmarks/results.json   # reprint a saved run's table
 
 It measures, on this machine:
 
@@ -361,8 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts")
     parser.add_argument("--repeats", type=int, help="trainer rounds (default 9; --quick 3)")
     parser.add_argument("--output", type=Path, help="where to write the JSON")
+    parser.add_argument("--table", type=Path, help="only print the table of this saved JSON")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.table.read_text(encoding="utf-8"))))
+        return 0
 
     parts = set(args.only or PARTS)
     if args.quick or args.skip_make_test:
