@@ -16,7 +16,7 @@ PYTEST_ARGS  ?=
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  := 0
 
-.PHONY: setup lab test check-outputs outputs lint bench clean
+.PHONY: setup browser-deps lab test check-outputs outputs lint bench clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The browser test's extras: Debian's Chromium (apt, as root or with sudo) and the pinned
+# Playwright client (never Playwright's own browser download). Without them `make test` skips it.
+browser-deps: $(STAMP)
+	test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)

@@ -1,8 +1,11 @@
 """Every notebook, run in JupyterLab in a real (headless) Chromium, as a student runs it.
 
-One JupyterLab server (from this venv, on a free port of 127.0.0.1, serving a temporary copy of
-notebooks/) and one browser serve the whole module. For each notebook: open it, clear its outputs,
-Run > Run All Cells, wait for the kernel to go idle, then assert that
+The test lives here and runs from two files, tests/test_browser_1.py and test_browser_2.py, each
+over half of the notebooks, so that pytest-xdist's two workers share it (`--dist loadfile` gives a
+file to one worker). In each file one JupyterLab server (from this venv, on a free port of
+127.0.0.1, serving a temporary copy of notebooks/) and one browser serve the whole module. For
+each notebook: open it, clear its outputs, Run > Run All Cells, wait for the kernel to go idle,
+then assert that
 
 - no cell shows an error (a traceback on stderr; warnings are listed but do not fail),
 - every widget renders (no "Error displaying widget" / "model not found" / "Loading widget..."),
@@ -10,8 +13,8 @@ Run > Run All Cells, wait for the kernel to go idle, then assert that
 - pressing an arrow key on the first slider of each widget changes that widget's figure.
 
 A screenshot per notebook goes to test-artifacts/<notebook>.png, and the timings and findings to
-test-artifacts/browser-report.json. Skipped, with the reason shown by `make test`, when Debian's
-Chromium (/usr/bin/chromium) or the Playwright client is missing.
+test-artifacts/browser-report-<test file>.json. Skipped, with the reason shown by `make test`,
+when Debian's Chromium (/usr/bin/chromium) or the Playwright client is missing (make browser-deps).
 """
 
 from __future__ import annotations
@@ -31,13 +34,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 if not bs.CHROMIUM.exists():
-    SKIP = f"browser test skipped: {bs.CHROMIUM} not found (apt-get install chromium)"
+    SKIP = f"browser test skipped: {bs.CHROMIUM} not found (make browser-deps)"
 elif importlib.util.find_spec("playwright") is None:
-    SKIP = "browser test skipped: the playwright client is not in .venv (see .ci/run)"
+    SKIP = "browser test skipped: the playwright client is not in .venv (make browser-deps)"
 else:
     SKIP = None
 
-pytestmark = [
+MARKS = [
     pytest.mark.skipif(SKIP is not None, reason=SKIP or ""),
     pytest.mark.allow_hosts(["127.0.0.1"]),  # the local JupyterLab server only
 ]
@@ -62,13 +65,15 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def findings():
+def findings(request: pytest.FixtureRequest):
     results: dict[str, dict] = {}
     start = time.monotonic()
     yield results
     ARTIFACTS.mkdir(exist_ok=True)
     summary = {"total_seconds": round(time.monotonic() - start, 1), "notebooks": results}
-    (ARTIFACTS / "browser-report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (ARTIFACTS / f"browser-report-{request.module.__name__}.json").write_text(
+        json.dumps(summary, indent=2) + "\n"
+    )
 
 
 def stored_widget_cells(path: Path) -> set[int]:
@@ -82,8 +87,12 @@ def stored_widget_cells(path: Path) -> set[int]:
     }
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, findings) -> None:
+def half(part: int) -> list:
+    """The notebooks of one test file (part 1 or 2): every other one, to balance the two."""
+    return [pytest.param(path, id=path.name) for path in NOTEBOOKS[part - 1 :: 2]]
+
+
+def check_notebook(path: Path, lab, browser, findings) -> None:
     expected_widgets = stored_widget_cells(path)
     context = bs.new_context(browser, lab)
     page = context.new_page()

@@ -1,4 +1,4 @@
-"""Drive JupyterLab in headless Chromium, as a student would (used by tests/test_browser.py).
+"""Drive JupyterLab in headless Chromium, as a student would (used by tests/browser_suite.py).
 
 - :class:`JupyterLab` starts ``jupyter lab`` from this interpreter's environment (the venv) on a
   free port of 127.0.0.1, with a random token and throwaway config, data, runtime, settings and

@@ -39,8 +39,9 @@ def test_one_repository_address_in_pyproject() -> None:
         for url in pyproject["project"].get("urls", {}).values()
         if url.startswith("https://github.com/")
     }
-    assert github_urls <= {repository}, (
-        f"[project.urls] disagrees with [tool.course]: {github_urls}"
+    assert github_urls == {repository}, f"[project.urls] names other repositories: {github_urls}"
+    assert "repository" not in pyproject["tool"]["course"], (
+        "write the address once, in [project.urls]"
     )
 
 

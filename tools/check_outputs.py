@@ -145,26 +145,9 @@ def execute_in_subprocess(path: Path, threads: int, out: Path) -> subprocess.Pop
 
 def _execute_to(path: Path, out: Path) -> int:
     sys.path.insert(0, str(ROOT / "tools"))
-    from run_notebooks import KERNELSPEC, execute
+    from run_notebooks import execute
 
-    try:
-        nb, _ = execute(path)
-    except KeyError:
-        # nbclient 0.11 with store_widget_state=False raises KeyError(<comm id>) when an Output
-        # widget (every `ipywidgets.interactive`) captures output. Widget state is not compared
-        # here, so run again the same way with it kept.
-        from nbclient import NotebookClient
-
-        nb = nbformat.read(path, as_version=4)
-        nb.metadata["kernelspec"] = dict(KERNELSPEC)
-        NotebookClient(
-            nb,
-            timeout=600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-            record_timing=False,
-            store_widget_state=True,
-        ).execute()
+    nb, _ = execute(path)
     nbformat.write(nb, out)
     return 0
 

@@ -31,7 +31,8 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
-        store_widget_state=True,  # False trips nbclient 0.11 on Output widgets; normalise() drops it
+        # False trips nbclient 0.11 on Output widgets (KeyError); normalise() drops the state.
+        store_widget_state=True,
     )
     start = time.perf_counter()
     client.execute()

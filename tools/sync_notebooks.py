@@ -3,7 +3,8 @@
     python tools/sync_notebooks.py          # rewrite what differs (all notebooks and README.md)
     python tools/sync_notebooks.py --check  # exit 1 and list what differs (used by the tests)
 
-The repository's address and branch live in one place, ``[tool.course]`` in pyproject.toml.
+The repository's address is written once, ``[project.urls] Repository`` in pyproject.toml, and
+the branch beside it in ``[tool.course]``.
 Each notebook starts with a markdown cell of id ``colab-badge`` (the badge) and its first code
 cell has id ``colab-setup``: in Colab it installs ``helpers`` from the repository without its
 dependencies, so Colab's own torch, matplotlib and ipywidgets stay as they are; elsewhere it does
@@ -43,8 +44,9 @@ ENTRY = re.compile(
 
 def course_location(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str]:
     """The repository URL (https://github.com/OWNER/NAME) and branch from pyproject.toml."""
-    config = tomllib.loads(pyproject.read_text())["tool"]["course"]
-    return config["repository"].rstrip("/"), config["branch"]
+    config = tomllib.loads(pyproject.read_text())
+    repository = config["project"]["urls"]["Repository"]
+    return repository.rstrip("/"), config["tool"]["course"]["branch"]
 
 
 def colab_url(notebook: str, repository: str, branch: str) -> str:
