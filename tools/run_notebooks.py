@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
+def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
     """Run the notebook at ``path`` in a fresh kernel; return it with its outputs and the time."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
