@@ -99,8 +99,8 @@ def trainer(
     best_loss, best_epoch, best_state = math.inf, 0, None
     waited = 0
 
+    model.train()  # and back to it after each validation pass
     for epoch in range(1, epochs + 1):
-        model.train()
         epoch_train = _run_epoch(
             model, criterion, trainloader, device, "trainloader", optimizer, clip_grad_norm
         )
