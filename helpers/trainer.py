@@ -234,7 +234,7 @@ def _unpack(batch: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise TypeError(f"{name} must yield pairs of tensors")
     if inputs.ndim == 0 or targets.ndim == 0:
         raise ValueError(f"{name} must yield batches with a batch dimension, got 0-d tensors")
-    if len(inputs) != len(targets):
+    if inputs.shape[0] != targets.shape[0]:  # not len(): Tensor.__len__ is slower
         raise ValueError(f"{name} yielded {len(inputs)} inputs but {len(targets)} targets")
     return inputs, targets
 
