@@ -151,38 +151,10 @@ def bench_notebooks(paths: list[Path]) -> dict:
 
     rows = []
     for path in paths:
-        note = None
-        try:
-            _, seconds = execute(path)
-        except KeyError as exc:
-            # nbclient 0.11 with store_widget_state=False raises KeyError(<comm id>) on the first
-            # output an Output widget captures (every `interactive`); time it with the state on.
-            note = f"execute() raised KeyError({exc}); timed with store_widget_state=True"
-            seconds = _execute_keeping_widget_state(path)
-        row = {"notebook": path.name, "seconds": round(seconds, 2)}
-        if note:
-            row["note"] = note
-        rows.append(row)
+        _, seconds = execute(path)
+        rows.append({"notebook": path.name, "seconds": round(seconds, 2)})
         print(f"  {seconds:6.1f} s  {path.name}", flush=True)
     return {"per_notebook": rows, "total_s": round(sum(r["seconds"] for r in rows), 2)}
-
-
-def _execute_keeping_widget_state(path: Path) -> float:
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
-        store_widget_state=True,
-    )
-    start = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - start
 
 
 DURATION_LINE = r"\s*(\d+(?:\.\d+)?)s (?:setup|call|teardown)\s+([^:\s]+)::"  # --durations
