@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 PROBE = r"""
 def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
@@ -171,19 +170,11 @@ def _bench_probe(out_path, steps=7, median_target=0.3, worst_target=1.0):
 
 def measure(path: Path, timeout: int = 600) -> dict:
     """Execute ``path`` in a kept-alive kernel, then time its widgets' updates in that kernel."""
+    from run_notebooks import client_for  # tools/ is on sys.path (bench.py puts it there)
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
-        # True: with False, nbclient 0.11 raises KeyError on the first output captured by an
-        # Output widget (every `interactive`); the state is never written anywhere here.
-        store_widget_state=True,
-        allow_errors=False,
-    )
-    client.reset_execution_trackers()  # what NotebookClient.execute() does before setup_kernel()
+    client = client_for(nb, path, timeout)
+    client.reset_execution_trackers()  # what execute() does before setup_kernel()
     cell_times = []
     with tempfile.TemporaryDirectory() as tmp, client.setup_kernel():
         out = Path(tmp) / "widgets.json"

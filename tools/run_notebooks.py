@@ -21,11 +21,11 @@ from nbclient import NotebookClient
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
-    """Run the notebook at ``path`` in a fresh kernel; return it with its outputs and the time."""
-    nb = nbformat.read(path, as_version=4)
+def client_for(nb: nbformat.NotebookNode, path: Path, timeout: int = 120) -> NotebookClient:
+    """An nbclient runner for ``nb`` (read from ``path``): python3 kernel, the notebook's folder
+    as working directory, no timing metadata."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    client = NotebookClient(
+    return NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
@@ -34,6 +34,12 @@ def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, floa
         # False trips nbclient 0.11 on Output widgets (KeyError); normalise() drops the state.
         store_widget_state=True,
     )
+
+
+def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
+    """Run the notebook at ``path`` in a fresh kernel; return it with its outputs and the time."""
+    nb = nbformat.read(path, as_version=4)
+    client = client_for(nb, path, timeout)
     start = time.perf_counter()
     client.execute()
     return nb, time.perf_counter() - start
