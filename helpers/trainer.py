@@ -79,19 +79,16 @@ def trainer(
         >>> train_loss, valid_loss = trainer(model, criterion, optimizer,
         ...                                  trainloader, validloader, epochs=201, patience=3)
     """
-    params = _check_arguments(
-        model,
-        criterion,
-        optimizer,
-        trainloader,
-        validloader,
-        epochs,
-        patience,
-        min_delta,
-        stopping,
-        clip_grad_norm,
-        log_every,
-    )
+    params = _check_objects(model, criterion, optimizer, trainloader, validloader)
+    _check_int("epochs", epochs, minimum=1)
+    if patience is not None:
+        _check_int("patience", patience, minimum=1)
+    _check_int("log_every", log_every, minimum=0)
+    _check_number("min_delta", min_delta, minimum=0.0, strict=False)
+    if clip_grad_norm is not None:
+        _check_number("clip_grad_norm", clip_grad_norm, minimum=0.0, strict=True)
+    if stopping not in ("best", "consecutive"):
+        raise ValueError(f"stopping must be 'best' or 'consecutive', got {stopping!r}")
     _check_flags(restore_best=restore_best, progress=progress, verbose=verbose)
     device = params[0].device
     train_loss: list[float] = []
@@ -239,19 +236,10 @@ def _unpack(batch: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return inputs, targets
 
 
-def _check_arguments(
-    model,
-    criterion,
-    optimizer,
-    trainloader,
-    validloader,
-    epochs,
-    patience,
-    min_delta,
-    stopping,
-    clip_grad_norm,
-    log_every,
+def _check_objects(
+    model, criterion, optimizer, trainloader, validloader
 ) -> list[torch.nn.Parameter]:
+    """Check the five objects ``trainer`` works with; return the parameters to train."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     params = [p for p in model.parameters() if p.requires_grad]
@@ -269,15 +257,6 @@ def _check_arguments(
             raise TypeError(f"{name} must be iterable, got {type(loader).__name__}")
         if hasattr(loader, "__len__") and len(loader) == 0:
             raise ValueError(f"{name} is empty")
-    _check_int("epochs", epochs, minimum=1)
-    if patience is not None:
-        _check_int("patience", patience, minimum=1)
-    _check_int("log_every", log_every, minimum=0)
-    _check_number("min_delta", min_delta, minimum=0.0, strict=False)
-    if clip_grad_norm is not None:
-        _check_number("clip_grad_norm", clip_grad_norm, minimum=0.0, strict=True)
-    if stopping not in ("best", "consecutive"):
-        raise ValueError(f"stopping must be 'best' or 'consecutive', got {stopping!r}")
     return params
 
 
