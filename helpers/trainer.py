@@ -109,8 +109,11 @@ def trainer(
             model.train()
 
         if not (math.isfinite(epoch_train) and math.isfinite(epoch_valid)):
-            which = "training" if not math.isfinite(epoch_train) else "validation"
-            value = epoch_train if which == "training" else epoch_valid
+            which, value = (
+                ("training", epoch_train)
+                if not math.isfinite(epoch_train)
+                else ("validation", epoch_valid)
+            )
             message = (
                 f"Stopped at epoch {epoch}: the {which} loss is {value}; "
                 f"kept the history of the {epoch - 1} completed epochs"
