@@ -65,6 +65,14 @@ def browser():
 
 
 @pytest.fixture(scope="module")
+def tab(browser, lab, request: pytest.FixtureRequest):
+    """One JupyterLab tab for the module's notebooks, opened one after another."""
+    tab = bs.LabTab(browser, lab, name=request.module.__name__.replace("_", "-"))
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(scope="module")
 def findings(request: pytest.FixtureRequest):
     results: dict[str, dict] = {}
     start = time.monotonic()
@@ -92,26 +100,32 @@ def half(part: int) -> list:
     return [pytest.param(path, id=path.name) for path in NOTEBOOKS[part - 1 :: 2]]
 
 
-def check_notebook(path: Path, lab, browser, findings) -> None:
+def check_notebook(path: Path, tab: bs.LabTab, findings: dict) -> None:
     expected_widgets = stored_widget_cells(path)
-    context = bs.new_context(browser, lab)
-    page = context.new_page()
     report = bs.NotebookReport(path.name)
+    start = time.monotonic()
+    ran = False
     try:
-        bs.run_notebook(page, lab, report)
-        bs.move_sliders(page, report)
+        tab.open(report)
+        bs.run_notebook(tab.page, report)
+        bs.move_sliders(tab.page, report)
+        ran = True
     finally:
-        bs.show_first_widget(page, report)
+        if tab.page is not None:
+            bs.show_first_widget(tab.page, report)
+            shot = time.monotonic()
+            bs.screenshot(tab.page, ARTIFACTS / f"{path.stem}.png")
+            report.timings["screenshot"] = round(time.monotonic() - shot, 1)
         shot = time.monotonic()
-        bs.screenshot(page, ARTIFACTS / f"{path.stem}.png")
-        report.timings["screenshot"] = round(time.monotonic() - shot, 1)
-        findings[path.name] = {
-            k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(report).items()
-        }
-        shot = time.monotonic()
-        context.close()
-        lab.shutdown_kernels()
-        findings[path.name]["timings"]["close"] = round(time.monotonic() - shot, 1)
+        try:
+            tab.close_notebook() if ran else tab.discard()
+        finally:
+            report.timings["close"] = round(time.monotonic() - shot, 1)
+            report.seconds = round(time.monotonic() - start, 1)
+            findings[path.name] = {
+                k: sorted(v) if isinstance(v, set) else v
+                for k, v in dataclasses.asdict(report).items()
+            }
 
     assert not report.errors, f"{path.name} in JupyterLab:\n" + "\n".join(report.errors)
     missing = expected_widgets - report.widget_cells

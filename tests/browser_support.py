@@ -180,7 +180,7 @@ def copy_course(root: Path, dest: Path) -> Path:
 class NotebookReport:
     name: str
     code_cells: int = 0
-    seconds: float = 0.0  # open + run all
+    seconds: float = 0.0  # open, run all, move the sliders, screenshot, close
     timings: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # error outputs and widget failures
     stderr: list[str] = field(default_factory=list)  # other stderr text (warnings)
@@ -190,37 +190,57 @@ class NotebookReport:
     notes: list[str] = field(default_factory=list)
 
 
-# Everything read from the page at once, by one script in the page.
-READ_PAGE = r"""
-() => {
+# The state of the notebook in view: its code cells' prompts ("[3]:", "[*]:"), the kernel's
+# status and any open dialog. textContent, not innerText: it does not make the page lay out.
+_STATE = r"""
   const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
   const cells = nb ? [...nb.querySelectorAll('.jp-Cell')] : [];
   const code = cells.filter(c => c.classList.contains('jp-CodeCell')
-    && (c.querySelector('.jp-InputArea-editor') || c).innerText.trim() !== '');  // empty: not run
+    && (c.querySelector('.jp-InputArea-editor') || c).textContent.trim() !== '');  // empty: not run
   const prompts = code.map(c => {
     const p = c.querySelector('.jp-InputArea-prompt');
     return p ? p.textContent.trim() : '';
-  });
-  const outputs = [];
-  cells.forEach((c, i) => {
-    if (!c.classList.contains('jp-CodeCell')) return;
-    c.querySelectorAll('.jp-OutputArea-output').forEach(o => {
-      outputs.push({cell: i, mime: o.getAttribute('data-mime-type') || '',
-                    nested: !!o.parentElement.closest('.jp-OutputArea-output'),  // in a widget
-                    text: o.innerText || '',
-                    widget: o.classList.contains('jupyter-widgets')
-                            || !!o.querySelector('.jupyter-widgets')});
-    });
   });
   const indicator = document.querySelector(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
   const status = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
     .map(e => e.textContent.trim()).find(t => / \| \w+$/.test(t)) || '';
-  return {prompts, outputs, status,  // status: "Python 3 (ipykernel) | Idle"
-          kernel: indicator ? indicator.getAttribute('data-status') : null,
-          dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText)};
-}
+  const state = {prompts, status,  // status: "Python 3 (ipykernel) | Idle"
+                 kernel: indicator ? indicator.getAttribute('data-status') : null,
+                 dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText)};
 """
+
+# Polled while the notebook runs: the state, and whether a cell shows a traceback.
+PROGRESS = (
+    "() => {"
+    + _STATE
+    + f"""
+  state.tracebacks = cells.some(c => [...c.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="{STDERR_MIME}"]')]
+    .some(o => o.textContent.includes('Traceback')));
+  return state;
+}}"""
+)
+
+# Read once when it has run: the state and every output, with its text as shown.
+READ_PAGE = (
+    "() => {"
+    + _STATE
+    + r"""
+  state.outputs = [];
+  cells.forEach((c, i) => {
+    if (!c.classList.contains('jp-CodeCell')) return;
+    c.querySelectorAll('.jp-OutputArea-output').forEach(o => {
+      state.outputs.push({cell: i, mime: o.getAttribute('data-mime-type') || '',
+                          nested: !!o.parentElement.closest('.jp-OutputArea-output'),  // a widget's
+                          text: o.innerText || '',
+                          widget: o.classList.contains('jupyter-widgets')
+                                  || !!o.querySelector('.jupyter-widgets')});
+    });
+  });
+  return state;
+}"""
+)
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
@@ -236,8 +256,10 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
 
 def click_menu(page, menu: str, item: str) -> None:
     """Choose ``menu > item`` from JupyterLab's menu bar, as a student does."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).first.click()
-    entry = page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{item}$"))
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).first.click()
+    entry = page.locator(
+        ".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")
+    )
     entry.first.click()
 
 
@@ -250,7 +272,7 @@ def kernel_ready(page, report: NotebookReport) -> bool:
     """True once the notebook's kernel is connected and idle. A "Select Kernel" dialog (shown
     when JupyterLab lost the kernel's connection while starting it, under heavy load) is answered
     as a student would: Select, which keeps the notebook's own kernel, Python 3."""
-    state = page.evaluate(READ_PAGE)
+    state = page.evaluate(PROGRESS)
     if any(d.startswith("Select Kernel") for d in state["dialogs"]):
         report.notes.append("answered a 'Select Kernel' dialog with Select (Python 3)")
         page.locator(".jp-Dialog .jp-mod-accept").first.click()
@@ -258,50 +280,35 @@ def kernel_ready(page, report: NotebookReport) -> bool:
     return idle(state)
 
 
-def run_notebook(page, lab: JupyterLab, report: NotebookReport, timeout: float = 150.0) -> None:
-    """Open ``report.name``, run all its cells and record what the page shows in ``report``."""
-    name = report.name
-    page.on("pageerror", lambda e: report.console_errors.append(str(e)))
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.text.startswith(BLOCKED)
-            and report.console_errors.append(m.text)
-        ),
-    )
+def run_notebook(page, report: NotebookReport, timeout: float = 150.0) -> None:
+    """Run every cell of the notebook open in ``page`` (see :class:`LabTab`), as a student does,
+    and record in ``report`` what the page shows."""
     start = time.monotonic()
-    page.goto(lab.notebook_url(name, workspace=Path(name).stem), wait_until="domcontentloaded")
-    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-    report.timings["page"] = round(time.monotonic() - start, 1)
     wait_for(lambda: kernel_ready(page, report), 90, "the kernel to start")
-    report.timings["open"] = round(time.monotonic() - start, 1)
+    report.timings["kernel"] = round(time.monotonic() - start, 1)
     # Fresh outputs only: clear what the file stores, then run everything.
     click_menu(page, "Edit", "Clear Outputs of All Cells")
     wait_for(
-        lambda: all(p in ("[ ]:", "") for p in page.evaluate(READ_PAGE)["prompts"]),
+        lambda: all(p in ("[ ]:", "") for p in page.evaluate(PROGRESS)["prompts"]),
         10, "the outputs to clear",
     )  # fmt: skip
     click_menu(page, "Run", "Run All Cells")
 
     def finished():
-        state = page.evaluate(READ_PAGE)
+        state = page.evaluate(PROGRESS)
         if state["dialogs"]:
             raise AssertionError(f"a dialog opened: {state['dialogs']}")
         prompts = state["prompts"]
         if not idle(state) or not prompts or "[*]:" in prompts:
             return None
         ran_all = all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
-        stopped = any(  # Run All stops at the first exception
-            o["mime"] == STDERR_MIME and "Traceback" in o["text"] for o in state["outputs"]
-        )
-        return state if ran_all or stopped else None
+        return state if ran_all or state["tracebacks"] else None  # Run All stops at one
 
-    wait_for(finished, timeout, "every cell to run and the kernel to go idle", 0.5)
+    wait_for(finished, timeout, "every cell to run and the kernel to go idle", 0.25)
     time.sleep(0.5)  # let late displays (widget views) attach
-    state = wait_for(finished, 10, "the kernel to stay idle")
-    report.seconds = round(time.monotonic() - start, 1)
-    report.timings["run"] = round(report.seconds - report.timings["open"], 1)
+    wait_for(finished, 10, "the kernel to stay idle")
+    state = page.evaluate(READ_PAGE)
+    report.timings["run"] = round(time.monotonic() - start - report.timings["kernel"], 1)
     report.code_cells = len(state["prompts"])
     not_run = [i for i, p in enumerate(state["prompts"]) if not re.fullmatch(r"\[\d+\]:", p)]
     if not_run:
@@ -420,6 +427,76 @@ def new_context(browser, lab: JupyterLab):
     context = browser.new_context(viewport=VIEWPORT)
     context.route(lambda url: not url.startswith(lab.url + "/"), lambda route: route.abort())
     return context
+
+
+class LabTab:
+    """One browser tab on JupyterLab, kept from notebook to notebook as a student keeps it.
+
+    JupyterLab's page is loaded once (about 4 s of CPU on these machines); each later notebook
+    is opened by a double click in the file browser, and each is closed with File > Close and
+    Shut Down Notebook. After a failure the tab is thrown away, so that the next notebook
+    starts in a fresh one (in a new workspace, which does not reopen the failed notebook).
+    """
+
+    def __init__(self, browser, lab: JupyterLab, name: str) -> None:
+        self.browser, self.lab, self.name = browser, lab, name
+        self.context = self.page = None
+        self.report: NotebookReport | None = None  # where the page's console errors go
+        self.tabs_opened = 0
+
+    def open(self, report: NotebookReport) -> None:
+        """Open the notebook ``report.name`` and wait for its cells to show."""
+        self.report = report
+        start = time.monotonic()
+        if self.page is None:
+            self.tabs_opened += 1
+            self.context = new_context(self.browser, self.lab)
+            self.page = self.context.new_page()
+            self.page.on("pageerror", lambda e: self._console_error(str(e)))
+            self.page.on(
+                "console",
+                lambda m: m.type == "error" and self._console_error(m.text),
+            )
+            workspace = f"{self.name}-{self.tabs_opened}"
+            url = self.lab.notebook_url(report.name, workspace)
+            self.page.goto(url, wait_until="domcontentloaded")
+        else:
+            self._open_from_file_browser(report.name)
+        self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        report.timings["page"] = round(time.monotonic() - start, 1)
+
+    def close_notebook(self) -> None:
+        """File > Close and Shut Down Notebook..., confirmed; wait until its panel is gone."""
+        try:
+            click_menu(self.page, "File", "Close and Shut Down Notebook…")
+            self.page.locator(".jp-Dialog .jp-mod-accept").click(timeout=10_000)
+            self.page.locator(".jp-NotebookPanel").first.wait_for(state="detached", timeout=30_000)
+        except Exception:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Close the tab and shut every kernel down: the next notebook starts afresh."""
+        if self.context is not None:
+            self.context.close()
+        self.context = self.page = None
+        self.lab.shutdown_kernels()
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.context = self.page = None
+
+    def _console_error(self, text: str) -> None:
+        if self.report is not None and not text.startswith(BLOCKED):
+            self.report.console_errors.append(text)
+
+    def _open_from_file_browser(self, name: str) -> None:
+        page = self.page
+        if not page.locator(".jp-DirListing-content").is_visible():
+            page.locator('.jp-SideBar .lm-TabBar-tab[data-id="filebrowser"]').click()
+        label = page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$"))
+        page.locator(".jp-DirListing-item", has=label).dblclick()
 
 
 def launch_chromium(playwright):
