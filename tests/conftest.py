@@ -5,6 +5,12 @@ reach the network, or even open a local socket, by accident. A test that truly n
 server (a browser test of JupyterLab, say) opts in with ``@pytest.mark.enable_socket`` or, better,
 ``@pytest.mark.allow_hosts(["127.0.0.1"])``. The notebooks collected by nbval are left alone: their
 kernel talks to pytest over local ZeroMQ sockets.
+
+Order: `make test` shares the files among two pytest-xdist workers in the order collected
+(``--dist loadfile --no-loadscope-reorder``), each taking the next file when it runs short. The
+longest files go first, so that the short ones fill the gaps at the end instead of one worker
+waiting for the other: the browser test's two files (about 40-60 s each), then the notebooks
+under nbval (5-10 s each), then the unit tests (a few seconds in all).
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 
 
+def run_order(item: pytest.Item) -> int:
+    if item.path.name.startswith("test_browser"):
+        return 0
+    return 1 if item.path.suffix == ".ipynb" else 2
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=run_order)  # stable: each file's items stay together and in their order
     for item in items:
         if not item.path.is_relative_to(TESTS):
             continue
