@@ -182,7 +182,8 @@ def _run_epoch(
     total, count = 0.0, 0
     for batch in loader:
         inputs, targets = _unpack(batch, name)
-        inputs, targets = inputs.to(device), targets.to(device)
+        if inputs.device != device or targets.device != device:
+            inputs, targets = inputs.to(device), targets.to(device)
         if optimizer is not None:
             # here, before the forward pass (as in the lecture), not after it: the same result,
             # and an epoch of a small model measured ~1.5 % faster (tools/bench.py)
@@ -218,9 +219,10 @@ def match_shape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     would broadcast the pair to ``(N, N)`` and compute a meaningless loss. Classification logits
     ``(N, C)`` with labels ``(N,)`` are left alone.
     """
-    for name, value in (("prediction", prediction), ("target", target)):
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
+    if not isinstance(prediction, torch.Tensor):
+        raise TypeError(f"prediction must be a tensor, got {type(prediction).__name__}")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a tensor, got {type(target).__name__}")
     if prediction.ndim == target.ndim + 1 and prediction.shape[-1] == 1:
         return prediction.squeeze(-1)
     return prediction
