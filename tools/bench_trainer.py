@@ -4,14 +4,17 @@ Every contestant gets the same model (rebuilt from the same seed before each run
 DataLoaders, the same optimizer and the same number of epochs, with a validation pass every
 epoch; the training loader's shuffling generator is reseeded before each run, so every run sees
 the same batches. Runs are interleaved (A B C, then B C A, ...) so that a change in the
-machine's load hits every contestant alike. The ratio reported is the median of the per-round
-ratios of wall-clock times; the same ratio of the thread's CPU time is kept as a cross-check
-that is less sensitive to other processes on the machine. The overhead per epoch is the median
-of the per-round differences divided by the number of epochs.
+machine's load hits every contestant alike; a garbage collection before each run keeps one
+contestant from always inheriting the collections that the one before it set up. The ratio
+reported is the median of the per-round ratios of wall-clock times; the same ratio of the
+thread's CPU time is kept as a cross-check that is less sensitive to other processes on the
+machine. The overhead per epoch is the median of the per-round differences divided by the
+number of epochs.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import statistics
 import time
@@ -158,6 +161,8 @@ COMPARISONS = [
         1.05,
     ),
     ("trainer", "lecture", "trainer / lecture trainer (patience=None, restore_best=False)", 1.00),
+    # what the correct work alone costs (eval mode and back, weighted sums), whoever writes it
+    ("hand", "lecture", "hand loop / lecture trainer (the same work as trainer)", None),
     ("hand_again", "hand", "hand loop / hand loop (A/A control: the noise floor)", None),
 ]
 
@@ -177,6 +182,7 @@ def bench_model(name: str, repeats: int) -> dict:
         for key in order:
             model, optimizer = build(hidden)
             trainloader.generator.manual_seed(1)  # every run sees the same shuffles
+            gc.collect()  # each run starts with the collector's counts at zero, not mid-cycle
             start, start_cpu = time.perf_counter(), time.thread_time()
             history = runs[key](model, criterion, optimizer, trainloader, validloader)
             seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - start_cpu
@@ -232,7 +238,7 @@ def bench_model(name: str, repeats: int) -> dict:
     }
 
 
-def run(repeats: int = 9, models: list[str] | None = None) -> list[dict]:
+def run(repeats: int = 15, models: list[str] | None = None) -> list[dict]:
     return [bench_model(name, repeats) for name in (models or MODELS)]
 
 
