@@ -3,9 +3,10 @@
 The test lives here and runs from two files, tests/test_browser_1.py and test_browser_2.py, each
 over half of the notebooks, so that pytest-xdist's two workers share it (`--dist loadfile` gives a
 file to one worker). In each file one JupyterLab server (from this venv, on a free port of
-127.0.0.1, serving a temporary copy of notebooks/) and one browser serve the whole module. For
-each notebook: open it, clear its outputs, Run > Run All Cells, wait for the kernel to go idle,
-then assert that
+127.0.0.1, serving a temporary copy of notebooks/), one browser and one tab in it serve the whole
+module. For each notebook: open it (from the file browser after the first), clear its outputs,
+Run > Run All Cells, wait for the kernel to go idle, move the sliders, close it with File > Close
+and Shut Down Notebook, then assert that
 
 - no cell shows an error (a traceback on stderr; warnings are listed but do not fail),
 - every widget renders (no "Error displaying widget" / "model not found" / "Loading widget..."),

@@ -4,8 +4,11 @@
   free port of 127.0.0.1, with a random token and throwaway config, data, runtime, settings and
   workspace folders, so nothing of the user's leaks in; the settings turn off news and update
   checks, autosave, and cell windowing (so every cell is in the page).
-- :func:`run_notebook` opens one notebook in a fresh workspace, clears the outputs, chooses
-  Run > Run All Cells from the menu bar, waits for every cell and the kernel, and reads the page.
+- :class:`LabTab` is one browser tab on it, kept from notebook to notebook: it opens a notebook
+  (the first by its address, later ones from the file browser) and closes it with File > Close
+  and Shut Down Notebook.
+- :func:`run_notebook` clears the open notebook's outputs, chooses Run > Run All Cells from the
+  menu bar, waits for every cell and the kernel, and reads the page.
 - :func:`move_sliders` presses an arrow key on the first slider of each widget and waits for that
   widget's figure to change.
 
