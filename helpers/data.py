@@ -9,11 +9,12 @@ from collections.abc import Callable
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from helpers._checks import check_int
+
 
 def set_seed(seed: int) -> None:
     """Seed Python's, NumPy's (when installed) and PyTorch's random generators."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check_int("seed", seed)
     random.seed(seed)
     torch.manual_seed(seed)
     try:
@@ -49,7 +50,7 @@ def make_regression(
         raise ValueError(f"need finite low < high, got low={low!r}, high={high!r}")
     if isinstance(function, type) or not callable(function):
         raise TypeError(f"function must be a callable such as torch.sin, got {function!r}")
-    _check_seed(seed)
+    check_int("seed", seed)
     generator = torch.Generator().manual_seed(seed)
     x = low + (high - low) * torch.rand(n, 1, generator=generator)
     fx = function(x)
@@ -63,11 +64,6 @@ def make_regression(
         raise ValueError(f"function gives NaN or infinite values on [low, high) = [{low}, {high})")
     y = fx.reshape(n) + noise * torch.randn(n, generator=generator)
     return x, y
-
-
-def _check_seed(seed: object) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
 
 
 def make_loaders(
@@ -95,7 +91,7 @@ def make_loaders(
             raise ValueError(f"{name} holds NaN or infinite values")
     if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, (int, float)):
         raise TypeError(f"valid_fraction must be a number, got {type(valid_fraction).__name__}")
-    _check_seed(seed)
+    check_int("seed", seed)
     if not 0 < valid_fraction < 1:
         raise ValueError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

@@ -15,6 +15,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from helpers._checks import check_flags, check_int
+
 Activation = Literal["sigmoid", "tanh", "relu", "leaky_relu"]
 Init = Literal["default", "naive", "xavier", "kaiming"]
 
@@ -129,13 +131,11 @@ def make_mlp(
         >>> len(model.linears)
         20
     """
-    _check_int("depth", depth, minimum=2)
-    _check_int("width", width, minimum=1)
-    _check_int("in_features", in_features, minimum=1)
-    _check_int("out_features", out_features, minimum=1)
-    for name, flag in (("batch_norm", batch_norm), ("skip", skip)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    check_int("depth", depth, minimum=2)
+    check_int("width", width, minimum=1)
+    check_int("in_features", in_features, minimum=1)
+    check_int("out_features", out_features, minimum=1)
+    check_flags(batch_norm=batch_norm, skip=skip)
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a str, got {type(activation).__name__}")
     if activation not in ACTIVATIONS:
@@ -242,10 +242,3 @@ def _check_model_and_input(model: object, x: object) -> None:
         raise TypeError(f"model must be a DeepMLP from make_mlp, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor) or x.ndim != 2:
         raise ValueError("x must be a 2-D tensor of shape (N, in_features)")
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")

@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from helpers._checks import check_flags
+
 if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn: `import helpers` stays fast
     from matplotlib.axes import Axes
 
@@ -92,9 +94,7 @@ def _check_options(ax: object, log_scale: object, mark_best: object, title: obje
 
         if not isinstance(ax, Axes):
             raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    for name, flag in (("log_scale", log_scale), ("mark_best", mark_best)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    check_flags(log_scale=log_scale, mark_best=mark_best)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     if not isinstance(ylabel, str):

@@ -23,6 +23,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from helpers._checks import check_flags, check_int, check_number
+
 Stopping = Literal["best", "consecutive"]
 
 
@@ -80,16 +82,16 @@ def trainer(
         ...                                  trainloader, validloader, epochs=201, patience=3)
     """
     params = _check_objects(model, criterion, optimizer, trainloader, validloader)
-    _check_int("epochs", epochs, minimum=1)
+    check_int("epochs", epochs, minimum=1)
     if patience is not None:
-        _check_int("patience", patience, minimum=1)
-    _check_int("log_every", log_every, minimum=0)
-    _check_number("min_delta", min_delta, minimum=0.0, strict=False)
+        check_int("patience", patience, minimum=1)
+    check_int("log_every", log_every, minimum=0)
+    check_number("min_delta", min_delta, minimum=0.0, strict=False)
     if clip_grad_norm is not None:
-        _check_number("clip_grad_norm", clip_grad_norm, minimum=0.0, strict=True)
+        check_number("clip_grad_norm", clip_grad_norm, minimum=0.0, strict=True)
     if stopping not in ("best", "consecutive"):
         raise ValueError(f"stopping must be 'best' or 'consecutive', got {stopping!r}")
-    _check_flags(restore_best=restore_best, progress=progress, verbose=verbose)
+    check_flags(restore_best=restore_best, progress=progress, verbose=verbose)
     device = params[0].device
     train_loss: list[float] = []
     valid_loss: list[float] = []
@@ -278,29 +280,6 @@ def _check_optimizer(optimizer: torch.optim.Optimizer, params: list[nn.Parameter
                     item = item.item()
                 if isinstance(item, float) and not math.isfinite(item):
                     raise ValueError(f"optimizer hyper-parameter {key} must be finite, got {value}")
-
-
-def _check_flags(**flags: object) -> None:
-    for name, value in flags.items():
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-
-
-def _check_number(name: str, value: object, minimum: float, strict: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if value < minimum or (strict and value == minimum):
-        relation = "greater than" if strict else "at least"
-        raise ValueError(f"{name} must be {relation} {minimum}, got {value}")
 
 
 def _show_progress(epoch: int, epochs: int, train: float, valid: float) -> None:
