@@ -480,9 +480,7 @@ class LabTab:
 
     def discard(self) -> None:
         """Close the tab and shut every kernel down: the next notebook starts afresh."""
-        if self.context is not None:
-            self.context.close()
-        self.context = self.page = None
+        self.close()
         self.lab.shutdown_kernels()
 
     def close(self) -> None:
