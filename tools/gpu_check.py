@@ -56,6 +56,7 @@ def main() -> int:
     assert abs(best_cpu - best_gpu) / best_cpu < 1e-2, "CPU and GPU runs disagree"
     weight_gap = max((cpu_state[k] - gpu_state[k]).abs().max().item() for k in cpu_state)
     print(f"largest difference between restored weights: {weight_gap:.2e}")
+    assert weight_gap < 1e-3, "the restored CPU and GPU weights disagree"
     print("OK: trainer runs on CUDA and agrees with the CPU")
     return 0
 
