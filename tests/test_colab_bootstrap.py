@@ -16,7 +16,6 @@ would fetch setuptools; in Colab, which is online, the cell builds with isolatio
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -25,11 +24,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from course_tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools/sync_notebooks.py")
-sync_notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sync_notebooks)
+sync_notebooks = load_tool("sync_notebooks")
 
 needs_git = pytest.mark.skipif(
     shutil.which("git") is None or not (ROOT / ".git").exists(),

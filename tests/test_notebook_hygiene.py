@@ -18,13 +18,13 @@ import json
 import pkgutil
 import platform
 import re
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import matplotlib
 import nbformat
 import pytest
+from course_tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -36,15 +36,6 @@ MAX_IMAGE_BYTES = 300_000
 matplotlib.use("Agg")
 
 IMAGE_KEYS = ("image/png", "image/jpeg", "image/gif")
-
-
-def load_tool(name: str):
-    """Import tools/<name>.py (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 sync_notebooks = load_tool("sync_notebooks")

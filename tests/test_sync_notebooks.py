@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
+from course_tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools/sync_notebooks.py")
-sync_notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sync_notebooks)
+sync_notebooks = load_tool("sync_notebooks")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"'>]+")
