@@ -3,7 +3,8 @@
 - :class:`JupyterLab` starts ``jupyter lab`` from this interpreter's environment (the venv) on a
   free port of 127.0.0.1, with a random token and throwaway config, data, runtime, settings and
   workspace folders, so nothing of the user's leaks in; the settings turn off news and update
-  checks, autosave, and cell windowing (so every cell is in the page).
+  checks and autosave, and hold cell windowing at JupyterLab's default, "contentVisibility":
+  every cell is in the page, and Chromium skips laying out the cells out of view.
 - :class:`LabTab` is one browser tab on it, kept from notebook to notebook: it opens a notebook
   (the first by its address, later ones from the file browser) and closes it with File > Close
   and Shut Down Notebook.
@@ -49,7 +50,11 @@ LAB_SETTINGS = {
         "checkForUpdates": False,
         "doNotDisturbMode": True,
     },
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    # JupyterLab 4's default, held in case it changes: every cell stays in the page (unlike
+    # "full"), and cells out of view are not laid out ("none" lays out all: ~1 s more renderer
+    # CPU per notebook). Read the page with textContent, which needs no layout: innerText
+    # gives "" for a cell out of view.
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "contentVisibility"},
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
 }
 
@@ -194,7 +199,8 @@ class NotebookReport:
 
 
 # The state of the notebook in view: its code cells' prompts ("[3]:", "[*]:"), the kernel's
-# status and any open dialog. textContent, not innerText: it does not make the page lay out.
+# status and any open dialog. textContent, not innerText: it needs no layout, and it reads the
+# cells out of view too (see LAB_SETTINGS).
 _STATE = r"""
   const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
   const cells = nb ? [...nb.querySelectorAll('.jp-Cell')] : [];
@@ -236,7 +242,7 @@ READ_PAGE = (
     c.querySelectorAll('.jp-OutputArea-output').forEach(o => {
       state.outputs.push({cell: i, mime: o.getAttribute('data-mime-type') || '',
                           nested: !!o.parentElement.closest('.jp-OutputArea-output'),  // a widget's
-                          text: o.innerText || '',
+                          text: o.textContent || '',
                           widget: o.classList.contains('jupyter-widgets')
                                   || !!o.querySelector('.jupyter-widgets')});
     });
@@ -362,7 +368,7 @@ FIGURES_OF = """
 """
 TRACEBACKS_OF = f"""
 (cell) => [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="{STDERR_MIME}"]')]
-  .map(o => o.innerText).filter(t => t.includes('Traceback'))
+  .map(o => o.textContent).filter(t => t.includes('Traceback'))
 """
 
 
@@ -380,19 +386,19 @@ def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
             continue
         handle = slider.locator(".noUi-handle").first
         readout = slider.locator(".widget-readout")
-        label = slider.locator(".widget-label").first.inner_text().strip()
+        label = (slider.locator(".widget-label").first.text_content() or "").strip()
         handle.scroll_into_view_if_needed()
-        value = readout.inner_text() if readout.count() else None
+        value = readout.text_content() if readout.count() else None
         before = cell.evaluate(FIGURES_OF)
         if not before:
             report.errors.append(f"{where}: the widget shows no figure")
             continue
         handle.focus()
         page.keyboard.press("ArrowRight")
-        if readout.count() and readout.inner_text() == value:
+        if readout.count() and readout.text_content() == value:
             page.keyboard.press("ArrowLeft")  # it was at its maximum: go the other way
             page.keyboard.press("ArrowLeft")
-        moved = f"slider {label!r} {value} -> {readout.inner_text() if readout.count() else '?'}"
+        moved = f"slider {label!r} {value} -> {readout.text_content() if readout.count() else '?'}"
         try:
             wait_for(
                 lambda cell=cell, before=before: (now := cell.evaluate(FIGURES_OF))
