@@ -268,6 +268,42 @@ def test_gradient_clipping_bounds_the_update():
     assert torch.linalg.vector_norm(after - before).item() == pytest.approx(0.5, rel=1e-5)
 
 
+def test_each_step_uses_only_its_own_batchs_gradient():
+    # The trainer clears .grad itself (what optimizer.zero_grad() does): if it did not, later
+    # batches would step with accumulated gradients and the weights would differ.
+    trainloader, validloader = loaders(n_train=12, batch_size=4)  # 3 steps per epoch
+    torch.manual_seed(0)
+    by_trainer = nn.Linear(1, 1)
+    by_hand = nn.Linear(1, 1)
+    by_hand.load_state_dict(by_trainer.state_dict())
+    optimizer = torch.optim.SGD(by_trainer.parameters(), lr=0.1)
+    trainer(by_trainer, nn.MSELoss(), optimizer, trainloader, validloader, epochs=2,
+            patience=None, restore_best=False)  # fmt: skip
+    optimizer = torch.optim.SGD(by_hand.parameters(), lr=0.1)
+    for _ in range(2):
+        for X, y in trainloader:
+            optimizer.zero_grad()
+            nn.functional.mse_loss(by_hand(X).squeeze(-1), y).backward()
+            optimizer.step()
+    for got, want in zip(by_trainer.parameters(), by_hand.parameters(), strict=True):
+        assert torch.equal(got, want)
+
+
+def test_an_optimizer_with_its_own_zero_grad_keeps_it():
+    class CountingSGD(torch.optim.SGD):
+        calls = 0
+
+        def zero_grad(self, set_to_none: bool = True) -> None:
+            CountingSGD.calls += 1
+            super().zero_grad(set_to_none)
+
+    trainloader, validloader = loaders(n_train=12, batch_size=4)
+    model = nn.Linear(1, 1)
+    trainer(model, nn.MSELoss(), CountingSGD(model.parameters(), lr=0.1), trainloader,
+            validloader, epochs=2, patience=None)  # fmt: skip
+    assert CountingSGD.calls == 2 * 3  # once per training batch
+
+
 def test_log_every_prints_a_compact_line_per_period(capsys):
     scripted_run([5.0, 4.0, 3.0, 2.0], patience=None, log_every=2)
     lines = capsys.readouterr().out.splitlines()
