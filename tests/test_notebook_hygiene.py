@@ -411,21 +411,32 @@ def test_readme_notebook_list_matches_the_notebooks_folder():
 # --- tools/check_outputs.py (its comparison rules; nothing executed) --------------------------
 
 
-def test_sanitize_rules_parse_like_nbval():
-    from nbval.plugin import get_sanitize_patterns
-
-    text = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
-    rules = check_outputs.sanitize_rules(text)
-    assert rules == get_sanitize_patterns(text)
+def test_sanitize_rules_apply_in_order():
+    rules = check_outputs.load_rules()
     assert rules, "the sanitize file has no rules"
     assert check_outputs.sanitize("at 0x7f3a2b1c4d50, ~1.25 ms", rules) == "at 0xADDRESS, ~N ms"
 
 
-def test_carriage_returns_are_applied_per_line():
-    apply = check_outputs.apply_carriage_returns
-    assert apply("epoch 1\repoch 2\repoch 3\ndone\n") == "epoch 3\ndone\n"
-    assert apply("abc\r\n") == "abc\n"
-    assert apply("ab\bc") == "ac"
+def test_streams_are_merged_and_carriage_returns_applied_as_nbval_does():
+    out = nbformat.v4.new_output
+    progress = _code([out("stream", name="stdout", text="epoch 1\repoch 2\r"),
+                      out("stream", name="stdout", text="epoch 3\ndone\n"),
+                      out("stream", name="stderr", text="a warning\n")])  # fmt: skip
+    final = _code([out("stream", name="stderr", text="a warning\n"),
+                   out("stream", name="stdout", text="epoch 3\ndone\n")])  # fmt: skip
+    assert check_outputs.cell_text(progress, {}) == check_outputs.cell_text(final, {})
+    assert "[stdout]\nepoch 3\ndone\n" in check_outputs.cell_text(progress, {})
+
+
+def test_cells_nbval_skips_or_does_not_check_are_not_compared():
+    def cell(source="x = 1", tags=()):
+        return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)})
+
+    for skipped in (cell("# NBVAL_SKIP\nx = 1"), cell("#NBVAL_SKIP"), cell("# NBVAL_IGNORE_OUTPUT"),
+                    cell(tags=["nbval-skip"]), cell(tags=["nbval-ignore-output"])):  # fmt: skip
+        assert not check_outputs.compared(skipped), skipped
+    for checked in (cell(), cell("# NBVAL_CHECK_OUTPUT"), cell("# a comment")):
+        assert check_outputs.compared(checked), checked
 
 
 def _code(outputs, tags=()):
@@ -458,8 +469,10 @@ def test_outputs_compare_after_sanitising_and_merging_streams():
     assert check_outputs.cell_text(a, rules) == check_outputs.cell_text(b, rules)
     c = _code([stream("stream", name="stdout", text="t ~2.75 ms\nz\n")])
     assert check_outputs.cell_text(a, rules) != check_outputs.cell_text(c, rules)
-    error = _code([stream("error", ename="ValueError", evalue="bad", traceback=[])])
-    assert "ValueError" in check_outputs.cell_text(error, rules)
+    error = _code([stream("error", ename="ValueError", evalue="bad", traceback=["tb"])])
+    assert check_outputs.cell_text(error, rules) == "[ename]\nValueError\n[evalue]\nbad"
+    markdown = _code([stream("display_data", data={"text/markdown": "**a**", "image/png": "x"})])
+    assert check_outputs.cell_text(markdown, rules) == "[text/markdown]\n**a**"  # no image
 
 
 def test_differences_report_changed_cells_and_skip_ignored_ones():

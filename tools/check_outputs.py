@@ -3,19 +3,21 @@
     python tools/check_outputs.py                      # every notebook in notebooks/
     python tools/check_outputs.py notebooks/01_*.ipynb # some of them
 
-Each notebook is executed twice, in fresh kernels started by two subprocesses (run in parallel),
-one with ``OMP_NUM_THREADS=1`` and one with ``OMP_NUM_THREADS=2`` (``PYTHONHASHSEED=0`` in both,
-as in ``make test``). The text outputs of every code cell (``text/plain``, ``text/html``, stream
-text with ``\\r`` applied per line, and whether the cell raised) are sanitised with the rules of
-tests/nbval_sanitize.cfg, exactly as nbval applies them, and must be identical across the stored
-notebook and both runs. Cells tagged ``nbval-ignore-output`` or ``nbval-skip`` (or marked with the
-matching comment) are not compared, as under nbval. On a difference it prints a diff per cell and
-exits with status 1.
+Each notebook is executed twice, in fresh kernels started by two subprocesses (run in parallel,
+each a ``tools/run_notebooks.py --output``), one with ``OMP_NUM_THREADS=1`` and one with
+``OMP_NUM_THREADS=2`` (``PYTHONHASHSEED=0`` in both, as in ``make test``). Every code cell's
+outputs are then compared as nbval compares them, with nbval's own functions: streams of the same
+name merged and ``\\r`` / ``\\b`` applied (``coalesce_streams``), the rules of
+tests/nbval_sanitize.cfg applied in order, images and widget views left out, and cells that nbval
+skips or does not check (``# NBVAL_SKIP``, ``nbval-ignore-output``, ... as a comment or a tag) left
+out. They must be identical across the stored notebook and both runs. On a difference it prints a
+diff per cell and exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import os
 import re
@@ -25,89 +27,76 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbval.plugin import (
+    coalesce_streams,
+    find_comment_markers,
+    find_metadata_tags,
+    get_sanitize_patterns,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
 THREADS = (1, 2)
-IGNORE_TAGS = {"nbval-ignore-output", "nbval-skip"}
-IGNORE_MARKERS = {"# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP"}
-TEXT_KEYS = ("text/plain", "text/html")
+# What nbval (without --nbdime) leaves out of the comparison: IPyNbFile.skip_compare.
+NOT_COMPARED = {
+    "metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+    "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg",
+}  # fmt: skip
 
 
-def sanitize_rules(text: str) -> list[tuple[str, str]]:
-    """The (regex, replacement) pairs of a sanitize file, parsed the way nbval parses them."""
-    return re.findall(r"^regex: (.*)$\n^replace: (.*)$", text, flags=re.MULTILINE)
+def load_rules(path: Path = SANITIZE_FILE) -> dict[str, str]:
+    """The sanitize file's ``regex: replacement`` pairs, in order, as nbval reads them."""
+    return dict(get_sanitize_patterns(path.read_text()))
 
 
-def load_rules(path: Path = SANITIZE_FILE) -> list[tuple[str, str]]:
-    return sanitize_rules(path.read_text())
-
-
-def sanitize(text: str, rules: list[tuple[str, str]]) -> str:
+def sanitize(text: str, rules: dict[str, str]) -> str:
     """Apply every rule in order, with no flags, as nbval does."""
-    for regex, replacement in rules:
+    for regex, replacement in rules.items():
         text = re.sub(regex, replacement, text)
     return text
 
 
-def apply_carriage_returns(text: str) -> str:
-    """What a terminal shows: in each line only what follows the last ``\\r`` (and no ``\\b``)."""
-    while True:
-        shorter = re.sub(r"[^\n\x08]\x08", "", text)
-        if shorter == text:
-            break
-        text = shorter
-    lines = text.split("\n")
-    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines)
+def compared(cell: nbformat.NotebookNode) -> bool:
+    """False for a cell that nbval skips or whose output it does not check."""
+    markers = dict(find_comment_markers(cell.get("source", "")))
+    markers.update(find_metadata_tags(cell.get("metadata", {})))
+    return not markers.get("skip", False) and markers.get("check", True)
 
 
-def ignored(cell: nbformat.NotebookNode) -> bool:
-    """True for a cell whose output nbval does not compare."""
-    tags = set(cell.get("metadata", {}).get("tags", []))
-    markers = {line.strip() for line in cell.get("source", "").splitlines()}
-    return bool(tags & IGNORE_TAGS or markers & IGNORE_MARKERS)
+def _text(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _text(value: str | list[str]) -> str:
-    return value if isinstance(value, str) else "".join(value)
+def cell_text(cell: nbformat.NotebookNode, rules: dict[str, str]) -> str:
+    """The compared, sanitised outputs of one code cell, as one string.
 
-
-def cell_text(cell: nbformat.NotebookNode, rules: list[tuple[str, str]]) -> str:
-    """The comparable, sanitised text of one code cell's outputs, as one string.
-
-    Streams of the same name are merged at the place of the first one, as nbval does.
+    As in nbval's ``compare_outputs``, values are grouped by key (``stdout``, ``text/plain``,
+    ``ename``, ...): the order within a key counts, the order between keys does not.
     """
-    entries: list[list[str]] = []  # [label, text]
-    streams: dict[str, list[str]] = {}
-    for output in cell.get("outputs", []):
-        kind = output.get("output_type")
-        if kind == "stream":
-            if output.name not in streams:
-                streams[output.name] = [f"[{output.name}]", ""]
-                entries.append(streams[output.name])
-            streams[output.name][1] += _text(output.text)
-        elif kind in ("execute_result", "display_data"):
-            for key in TEXT_KEYS:
-                if key in output.get("data", {}):
-                    entries.append([f"[{key}]", _text(output.data[key])])
-        elif kind == "error":
-            entries.append(["[error]", output.get("ename", "")])
-    for entry in streams.values():
-        entry[1] = apply_carriage_returns(entry[1])
-    return "\n".join(f"{label}\n{sanitize(text, rules)}" for label, text in entries)
+    values: dict[str, list[str]] = {}
+    for output in coalesce_streams(copy.deepcopy(cell.get("outputs", []))):
+        if output.output_type == "stream":  # nbval compares a stream under its name
+            items = [(output.name, output.text)]
+        else:
+            items = [(k, v) for k, v in output.items() if k != "data"]
+            items += list(output.get("data", {}).items())
+        for key, value in items:
+            if key not in NOT_COMPARED:
+                values.setdefault(key, []).append(sanitize(_text(value), rules))
+    return "\n".join(f"[{key}]\n{value}" for key in sorted(values) for value in values[key])
 
 
-def comparable(nb: nbformat.NotebookNode, rules: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def comparable(nb: nbformat.NotebookNode, rules: dict[str, str]) -> list[tuple[str, str]]:
     """``(label, text)`` for every compared code cell, in order."""
     result = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or ignored(cell):
+        if cell.cell_type != "code" or not compared(cell):
             continue
         result.append((f"cell {index} (id {cell.get('id', '?')})", cell_text(cell, rules)))
     return result
 
 
-def differences(runs: dict[str, nbformat.NotebookNode], rules: list[tuple[str, str]]) -> list[str]:
+def differences(runs: dict[str, nbformat.NotebookNode], rules: dict[str, str]) -> list[str]:
     """Unified diffs of every compared cell that differs between the first run and another."""
     names = list(runs)
     reference_name = names[0]
@@ -135,7 +124,7 @@ def execute_in_subprocess(path: Path, threads: int, out: Path) -> subprocess.Pop
     """Start a subprocess that runs ``path`` in a fresh kernel with ``threads`` threads."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONHASHSEED="0")
     return subprocess.Popen(
-        [sys.executable, __file__, "--execute-to", str(out), str(path)],
+        [sys.executable, str(ROOT / "tools" / "run_notebooks.py"), "--output", str(out), str(path)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -143,16 +132,7 @@ def execute_in_subprocess(path: Path, threads: int, out: Path) -> subprocess.Pop
     )
 
 
-def _execute_to(path: Path, out: Path) -> int:
-    sys.path.insert(0, str(ROOT / "tools"))
-    from run_notebooks import execute
-
-    nb, _ = execute(path)
-    nbformat.write(nb, out)
-    return 0
-
-
-def check(path: Path, rules: list[tuple[str, str]]) -> bool:
+def check(path: Path, rules: dict[str, str]) -> bool:
     """Run one notebook with 1 and with 2 threads; print what differs; True if nothing does."""
     path = path.resolve()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -182,10 +162,7 @@ def check(path: Path, rules: list[tuple[str, str]]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--execute-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.execute_to:
-        return _execute_to(args.notebooks[0], args.execute_to)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
         print("no notebooks to check")

@@ -2,6 +2,7 @@
 
     python tools/run_notebooks.py --write notebooks/*.ipynb   # store fresh outputs in place
     python tools/run_notebooks.py notebooks/01_*.ipynb        # run only, print the times
+    python tools/run_notebooks.py --output run.ipynb notebooks/01_*.ipynb  # store elsewhere
 
 The kernel is this interpreter's (the venv's) and inherits the environment, so the thread count
 and seeds set by the Makefile hold for the kernel too. Stored notebooks are normalised: execution
@@ -60,14 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--write", action="store_true", help="store the outputs in place")
+    parser.add_argument("--output", type=Path, help="store the one notebook's run in this file")
     args = parser.parse_args(argv)
+    if args.output and (args.write or len(args.notebooks) != 1):
+        parser.error("--output takes one notebook, and not --write")
     total = 0.0
     for path in args.notebooks:
         nb, seconds = execute(path)
         total += seconds
-        if args.write:
+        if args.write or args.output:
             nbformat.validate(nb)
-            nbformat.write(normalise(nb), path)
+            nbformat.write(normalise(nb), args.output or path)
         print(f"{seconds:6.1f} s  {path}", flush=True)
     print(f"{total:6.1f} s  total")
     return 0
