@@ -318,16 +318,22 @@ def test_progress_display_ends_in_a_fixed_final_state(capsys):
 
 
 def test_batches_are_moved_to_the_models_device():
-    class DeviceChecker(nn.Linear):
+    # A second device without a GPU: PyTorch's "meta" device holds shapes but no data. The CPU
+    # batches must be moved there for the forward pass to run (a CPU batch against meta weights
+    # raises "not on the expected device"); reading the meta loss's value then fails, as it must.
+    devices = []
+
+    class DeviceRecorder(nn.Linear):
         def forward(self, x):
-            assert x.device == self.weight.device
+            devices.append(x.device.type)
             return super().forward(x)
 
-    model = DeviceChecker(1, 1)
+    model = DeviceRecorder(1, 1).to("meta")
     train, valid = loaders()
-    trainer(
-        model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01), train, valid, epochs=1
-    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    with pytest.raises(RuntimeError, match=r"item\(\) cannot be called on meta"):
+        trainer(model, nn.MSELoss(), optimizer, train, valid, epochs=1)
+    assert devices == ["meta"]
 
 
 @pytest.mark.parametrize(
