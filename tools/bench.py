@@ -8,13 +8,14 @@
 
 It measures, on this machine:
 
-1. each notebook's execution time in a fresh kernel (tools/run_notebooks.py's ``execute``, as
-   `make outputs` runs it), their total, and the wall time of `make test` on the warm venv;
+1. each notebook's execution time in a fresh kernel (kernel start-up and every cell, with
+   tools/run_notebooks.py's client as `make outputs` runs it), their total, and the wall time of
+   `make test` on the warm venv;
 2. ``helpers.trainer`` against a hand-written loop doing the same work and against the lecture's
    trainer (tools/bench_trainer.py): the median ratio of interleaved runs, and the overhead in
    microseconds per epoch, for a tiny and a mid-sized model;
 3. every interactive widget's update latency, median and worst over a sweep of its controls
-   (tools/bench_widgets.py);
+   (tools/bench_widgets.py), in the kernel that has just run the notebook for 1;
 4. the time ``import helpers`` adds to ``import torch``, in fresh interpreters.
 
 A run that skips a part, or uses --quick, writes benchmarks/results-partial.json instead, so
@@ -146,14 +147,12 @@ def notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def bench_notebooks(paths: list[Path]) -> dict:
-    from run_notebooks import execute
-
-    rows = []
-    for path in paths:
-        _, seconds = execute(path)
-        rows.append({"notebook": path.name, "seconds": round(seconds, 2)})
-        print(f"  {seconds:6.1f} s  {path.name}", flush=True)
+def notebook_times(runs: list[dict]) -> dict:
+    """Each notebook's execution time and its kernel's CPU time, from bench_widgets' runs."""
+    rows = [
+        {"notebook": r["notebook"], "seconds": r["executed_s"], "kernel_cpu_s": r["kernel_cpu_s"]}
+        for r in runs
+    ]
     return {"per_notebook": rows, "total_s": round(sum(r["seconds"] for r in rows), 2)}
 
 
@@ -207,11 +206,11 @@ def bench_widgets(paths: list[Path]) -> list[dict]:
 
     results = []
     for path in paths:
-        # every notebook: its kernel's CPU time is a figure too
         result = measure(path, TARGETS["widget_median_s"], TARGETS["widget_worst_s"])
         slow = ", ".join(f"cell {c['index']} {c['seconds']:.1f} s" for c in result["slowest_cells"])
         print(
-            f"  {path.name}: kernel CPU time {result['kernel_cpu_s']:.1f} s; slowest: {slow}",
+            f"  {result['executed_s']:6.1f} s  {path.name} (kernel CPU time "
+            f"{result['kernel_cpu_s']:.1f} s; slowest: {slow})",
             flush=True,
         )
         prefix = str(Path(sys.prefix))
@@ -244,13 +243,10 @@ def evaluate(results: dict) -> list[dict]:
         rows.append({"what": what, "value": value, "shown": shown, "target": target, "met": met})
 
     nb = results.get("notebooks")
-    cpu = {w["notebook"]: w["kernel_cpu_s"] for w in results.get("widgets", [])}
     if nb:
         for r in nb["per_notebook"]:
             s = r["seconds"]
-            shown = f"{s:.1f} s" + (
-                f" (kernel CPU time {cpu[r['notebook']]:.1f} s)" if r["notebook"] in cpu else ""
-            )
+            shown = f"{s:.1f} s (kernel CPU time {r['kernel_cpu_s']:.1f} s)"
             add(
                 f"notebook {r['notebook']}",
                 s,
@@ -381,12 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         import bench_trainer
 
         results["trainer"] = bench_trainer.run(repeats)
-    if "notebooks" in parts:
-        print("notebooks, each in a fresh kernel ...", flush=True)
-        results["notebooks"] = bench_notebooks(paths)
-    if "widgets" in parts:
-        print("widgets, swept in each notebook's kernel ...", flush=True)
-        results["widgets"] = bench_widgets(paths)
+    if "notebooks" in parts or "widgets" in parts:
+        print("notebooks, each in a fresh kernel, then its widgets in that kernel ...", flush=True)
+        runs = bench_widgets(paths)
+        if "notebooks" in parts:
+            results["notebooks"] = notebook_times(runs)
+        if "widgets" in parts:
+            results["widgets"] = runs
     if "test" in parts:
         print("make test ...", flush=True)
         results["make_test"] = bench_make_test()
