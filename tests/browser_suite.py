@@ -29,10 +29,9 @@ from pathlib import Path
 import browser_support as bs
 import nbformat
 import pytest
+from course_tools import NOTEBOOKS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 if not bs.CHROMIUM.exists():
     SKIP = f"browser test skipped: {bs.CHROMIUM} not found (make browser-deps)"

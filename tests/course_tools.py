@@ -1,4 +1,5 @@
-"""Import a script of tools/ (not a package) into the tests: one module object per process."""
+"""What several test files share: the repository's root, its notebooks, and load_tool, which
+imports a script of tools/ (not a package) into the tests, one module object per process."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / "tools"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # the course, in order
 
 
 def load_tool(name: str) -> ModuleType:

@@ -263,40 +263,6 @@ def test_every_public_helper_names_its_first_argument_when_given_garbage(name, f
         function(*[object() for _ in range(count)])
 
 
-# --- NaN or inf mid-training: a clean stop that keeps the history -----------------------------
-
-
-class Exploding(nn.Module):
-    """Fine for ``good`` epochs, then its output (and the loss) becomes ``value``."""
-
-    def __init__(self, good: int, value: float) -> None:
-        super().__init__()
-        self.linear = nn.Linear(1, 1)
-        self.calls, self.good, self.value = 0, good, value
-
-    def forward(self, x):
-        if self.training:
-            self.calls += 1
-        out = self.linear(x)
-        return out * self.value if self.calls > 2 * self.good else out
-
-
-@pytest.mark.parametrize("value", [NAN, INF])
-def test_non_finite_loss_mid_training_stops_cleanly_and_keeps_history(value, capsys):
-    torch.manual_seed(0)
-    model = Exploding(good=3, value=value)  # two training batches per epoch
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    train_loss, valid_loss = trainer(
-        model, nn.MSELoss(), optimizer, loader(), loader(), epochs=10, patience=None
-    )
-    assert len(train_loss) == len(valid_loss) == 3
-    assert all(math.isfinite(v) for v in train_loss + valid_loss)
-    printed = capsys.readouterr().out
-    assert "Stopped at epoch 4: the training loss is" in printed
-    assert "restored the weights of epoch" in printed
-    assert all(torch.isfinite(p).all() for p in model.parameters()), "the best weights are back"
-
-
 # --- no network -------------------------------------------------------------------------------
 
 

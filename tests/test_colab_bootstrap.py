@@ -24,9 +24,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from course_tools import load_tool
+from course_tools import NOTEBOOKS, ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parent.parent
 sync_notebooks = load_tool("sync_notebooks")
 
 needs_git = pytest.mark.skipif(
@@ -141,7 +140,7 @@ def test_setup_cell_starts_no_process_outside_colab(
 
 def test_notebooks_carry_the_tested_cell() -> None:
     source, _ = real_cell()
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for path in NOTEBOOKS:
         cells = [c for c in sync_notebooks.nbformat.read(path, 4).cells if c.cell_type == "code"]
         assert cells, f"{path.name} has no code cell"
         assert cells[0].get("id") == sync_notebooks.SETUP_ID, f"{path.name}: setup cell not first"
@@ -171,7 +170,7 @@ def imported_modules(source: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "path",
-    sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "helpers").glob("*.py")),
+    NOTEBOOKS + sorted((ROOT / "helpers").glob("*.py")),
     ids=lambda p: p.name,
 )
 def test_imports_only_what_colab_ships(path: Path) -> None:

@@ -24,11 +24,9 @@ from urllib.parse import unquote, urlparse
 import matplotlib
 import nbformat
 import pytest
-from course_tools import load_tool
+from course_tools import NOTEBOOKS, ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 IDS = [path.name for path in NOTEBOOKS]
 
 MAX_NOTEBOOK_BYTES = 2_000_000

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_tools import load_tool
+from course_tools import NOTEBOOKS, ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parent.parent
 sync_notebooks = load_tool("sync_notebooks")
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"'>]+")
 REPO, BRANCH = "https://github.com/someone/course", "trunk"
 

@@ -225,33 +225,36 @@ def test_classification_logits_and_labels_work_unchanged():
 
 
 class ExplodingLoss:
-    """MSE that turns NaN from the given training epoch on (counting training batches)."""
+    """MSE that turns ``value`` (NaN or inf) from the given training batch on."""
 
-    def __init__(self, nan_from_batch: int):
-        self.batches, self.nan_from_batch = 0, nan_from_batch
+    def __init__(self, nan_from_batch: int, value: float = math.nan):
+        self.batches, self.nan_from_batch, self.value = 0, nan_from_batch, value
 
     def __call__(self, prediction, target):
         loss = nn.functional.mse_loss(prediction, target)
         if torch.is_grad_enabled():
             self.batches += 1
             if self.batches >= self.nan_from_batch:
-                return loss * float("nan")
+                return loss * self.value
         return loss
 
 
-def test_a_nan_loss_stops_cleanly_keeping_history_and_best_weights(capsys):
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_non_finite_loss_stops_cleanly_keeping_history_and_best_weights(value, capsys):
     torch.manual_seed(0)
     model = nn.Linear(1, 1)
     train, valid = loaders(n_train=12, batch_size=4)  # 3 training batches per epoch
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    criterion = ExplodingLoss(nan_from_batch=8, value=value)  # the first bad batch is in epoch 3
     train_loss, valid_loss = trainer(
-        model, ExplodingLoss(nan_from_batch=8), optimizer, train, valid, epochs=10, patience=None
+        model, criterion, optimizer, train, valid, epochs=10, patience=None
     )
-    assert len(train_loss) == len(valid_loss) == 2  # the NaN arrives in epoch 3
+    assert len(train_loss) == len(valid_loss) == 2
     assert all(math.isfinite(v) for v in train_loss + valid_loss)
     assert all(torch.isfinite(p).all() for p in model.parameters())
     message = capsys.readouterr().out
-    assert "epoch 3" in message and "nan" in message and "2 completed epochs" in message
+    assert f"Stopped at epoch 3: the training loss is {value}" in message
+    assert "2 completed epochs and restored the weights of epoch" in message
 
 
 def test_gradient_clipping_bounds_the_update():
