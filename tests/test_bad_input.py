@@ -108,6 +108,7 @@ TRAINER_CASES = [
     ({"validloader": None}, TypeError, "validloader"),
     ({"trainloader": []}, ValueError, "trainloader"),
     ({"validloader": loader(n=0)}, ValueError, "validloader"),
+    ({"trainloader": loader(n=0)}, ValueError, "trainloader"),
     ({"trainloader": iter([])}, ValueError, "trainloader"),
     ({"trainloader": Triples()}, ValueError, "trainloader"),
     ({"validloader": NotTensors()}, TypeError, "validloader"),
@@ -186,6 +187,11 @@ PLOT_CASES = [
     ({"title": 3}, TypeError, "title"),
     ({"ylabel": None}, TypeError, "ylabel"),
     ({"ylabel": " "}, ValueError, "ylabel"),
+    ({"valid_loss": [1.0, "x"]}, TypeError, "valid_loss"),
+    ({"best_epoch": 0}, ValueError, "best_epoch"),
+    ({"best_epoch": 3}, ValueError, "best_epoch"),  # two epochs
+    ({"best_epoch": 2.0}, TypeError, "best_epoch"),
+    ({"label": 3}, TypeError, "label"),
 ]
 
 
@@ -204,6 +210,7 @@ def test_plot_loss_rejects_bad_input_naming_the_argument(overrides, error, name)
 DATA_CASES = [
     (lambda: set_seed("0"), TypeError, "seed"),
     (lambda: set_seed(None), TypeError, "seed"),
+    (lambda: set_seed(1.5), TypeError, "seed"),
     (lambda: make_regression(0), ValueError, "n"),
     (lambda: make_regression(2.5), ValueError, "n"),
     (lambda: make_regression(10, noise=NAN), ValueError, "noise"),
@@ -211,6 +218,7 @@ DATA_CASES = [
     (lambda: make_regression(10, low="a"), TypeError, "low"),
     (lambda: make_regression(10, high=INF), ValueError, "high"),
     (lambda: make_regression(10, low=2.0, high=1.0), ValueError, "low"),
+    (lambda: make_regression(10, low=1.0, high=1.0), ValueError, "low"),
     (lambda: make_regression(10, function="sin"), TypeError, "function"),
     (lambda: make_regression(10, function=torch.Tensor), TypeError, "function"),
     (lambda: make_regression(10, function=lambda x: x.sum()), ValueError, "function"),
@@ -224,6 +232,8 @@ DATA_CASES = [
     (lambda: make_loaders(torch.full((10, 1), NAN), torch.zeros(10)), ValueError, "X"),
     (lambda: make_loaders(torch.zeros(10, 1), torch.full((10,), INF)), ValueError, "y"),
     (lambda: make_loaders(*make_regression(10), valid_fraction=NAN), ValueError, "valid_fraction"),
+    (lambda: make_loaders(*make_regression(4), valid_fraction=1.0), ValueError, "valid_fraction"),
+    (lambda: make_loaders(*make_regression(2), valid_fraction=0.1), ValueError, "valid_fraction"),
     (lambda: make_loaders(*make_regression(10), valid_fraction="0.3"), TypeError, "valid_fraction"),
     (lambda: make_loaders(*make_regression(10), batch_size=0), ValueError, "batch_size"),
     (lambda: make_loaders(*make_regression(10), batch_size=2.0), ValueError, "batch_size"),
