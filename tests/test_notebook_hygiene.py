@@ -2,9 +2,10 @@
 
 Format (nbformat 4 with cell ids, a clean Run All, no stored errors, kernelspec python3), privacy
 (no absolute paths, user or host names in outputs or metadata), size (notebook < 2 MB, each image
-< 300 kB, no widget state), structure (Colab badge and setup cell, one title, objectives first,
-summary and exercises last) and links (every relative link, image and anchor resolves). Also the
-README's notebook list, and the comparison rules of tools/check_outputs.py.
+< 300 kB, no widget state), structure (one title, objectives first, summary and exercises last)
+and links (every relative link, image and anchor resolves). Also the README's notebook list, and
+the comparison rules of tools/check_outputs.py. The Colab badge and setup cell are checked by
+tests/test_sync_notebooks.py and tests/test_colab_bootstrap.py.
 """
 
 from __future__ import annotations
@@ -242,16 +243,6 @@ def test_size_limits_and_no_widget_state(path):
 
 
 # --- structure --------------------------------------------------------------------------------
-
-
-@notebooks
-def test_colab_badge_and_setup_cell_are_current(path):
-    nb = read(path)
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].id == sync_notebooks.BADGE_ID
-    assert code_cells(nb)[0].id == sync_notebooks.SETUP_ID
-    repository, branch = sync_notebooks.course_location()
-    stale = sync_notebooks.sync(path, repository, branch, write=False)
-    assert not stale, f"run `python tools/sync_notebooks.py {path.relative_to(ROOT)}`"
 
 
 @notebooks
