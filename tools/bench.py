@@ -283,7 +283,8 @@ def evaluate(results: dict) -> list[dict]:
         for c in model["comparisons"]:
             shown = (
                 f"{c['median_ratio']:.3f}× ({c['overhead_us_per_epoch']:+.0f} µs/epoch; "
-                f"CPU time {c['cpu_time_median_ratio']:.3f}×)"
+                f"CPU time {c['cpu_time_median_ratio']:.3f}×; fastest runs "
+                f"{c['fastest_ratio']:.3f}×)"
             )
             target = "—" if c["target_ratio"] is None else f"≤ {c['target_ratio']:.2f}×"
             add(f"{c['what']}, {model['model']}", c["median_ratio"], shown, target, c["met"])

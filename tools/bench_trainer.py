@@ -9,7 +9,9 @@ contestant from always inheriting the collections that the one before it set up.
 reported is the median of the per-round ratios of wall-clock times; the same ratio of the
 thread's CPU time is kept as a cross-check that is less sensitive to other processes on the
 machine. The overhead per epoch is the median of the per-round differences divided by the
-number of epochs.
+number of epochs. The ratio of the two fastest runs is a second cross-check: on a shared
+machine whose speed drifts from second to second (per-round ratios of 0.8-1.4 were seen), the
+fastest run of each contestant is the one least slowed down.
 """
 
 from __future__ import annotations
@@ -213,6 +215,8 @@ def bench_model(name: str, repeats: int) -> dict:
                 "max_ratio": round(max(ratios), 4),
                 "overhead_us_per_epoch": round(statistics.median(diffs) / epochs * 1e6, 1),
                 "cpu_time_median_ratio": round(cpu_ratio, 4),
+                # timeit's advice: the fastest run is the one least slowed by the machine
+                "fastest_ratio": round(min(times[num]) / min(times[den]), 4),
                 "target_ratio": target,
                 "met": None if target is None else ratio <= target,
             }
