@@ -242,7 +242,7 @@ def bench_model(name: str, repeats: int) -> dict:
     }
 
 
-def run(repeats: int = 15, models: list[str] | None = None) -> list[dict]:
+def run(repeats: int = 45, models: list[str] | None = None) -> list[dict]:
     return [bench_model(name, repeats) for name in (models or MODELS)]
 
 
