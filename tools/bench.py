@@ -15,7 +15,7 @@ It measures, on this machine:
    trainer (tools/bench_trainer.py): the median ratio of interleaved runs, and the overhead in
    microseconds per epoch, for a tiny and a mid-sized model;
 3. every interactive widget's update latency, median and worst over a sweep of its controls
-   (tools/bench_widgets.py), in the kernel that has just run the notebook for 1;
+   (tools/bench_widgets.py), in the kernel that has just run the notebook for item 1;
 4. the time ``import helpers`` adds to ``import torch``, in fresh interpreters.
 
 A run that skips a part, or uses --quick, writes benchmarks/results-partial.json instead, so

@@ -7,7 +7,7 @@ Each notebook is executed twice, in fresh kernels started by two subprocesses (r
 each a ``tools/run_notebooks.py --output``), one with ``OMP_NUM_THREADS=1`` and one with
 ``OMP_NUM_THREADS=2`` (``PYTHONHASHSEED=0`` in both, as in ``make test``). Every code cell's
 outputs are then compared as nbval compares them, with nbval's own functions: streams of the same
-name merged and ``\\r`` / ``\\b`` applied (``coalesce_streams``), the rules of
+name merged and carriage returns applied (``coalesce_streams``), the rules of
 tests/nbval_sanitize.cfg applied in order, images and widget views left out, and cells that nbval
 skips or does not check (``# NBVAL_SKIP``, ``nbval-ignore-output``, ... as a comment or a tag) left
 out. They must be identical across the stored notebook and both runs. On a difference it prints a
