@@ -9,17 +9,15 @@ kernel talks to pytest over local ZeroMQ sockets.
 Order: `make test` shares the files among two pytest-xdist workers in the order collected
 (``--dist loadfile --no-loadscope-reorder``), each taking the next file when it runs short. The
 longest files go first, so that the short ones fill the gaps at the end instead of one worker
-waiting for the other: the browser test's two files (35-65 s each), then the notebooks
+waiting for the other: the browser test's two files (40-65 s each), then the notebooks
 under nbval (5-10 s each), then the unit tests (about 10 s in all).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from course_tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 
 
