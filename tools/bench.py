@@ -281,8 +281,10 @@ def evaluate(results: dict) -> list[dict]:
         )
     for model in results.get("trainer", []):
         for c in model["comparisons"]:
+            low, high = c["median_ratio_ci95"]
             shown = (
-                f"{c['median_ratio']:.3f}× ({c['overhead_us_per_epoch']:+.0f} µs/epoch; "
+                f"{c['median_ratio']:.3f}× (95 % interval {low:.3f}-{high:.3f}; "
+                f"{c['overhead_us_per_epoch']:+.0f} µs/epoch; "
                 f"CPU time {c['cpu_time_median_ratio']:.3f}×; fastest runs "
                 f"{c['fastest_ratio']:.3f}×)"
             )
@@ -343,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no `make test`")
     parser.add_argument("--skip-make-test", action="store_true", help="do not run `make test`")
     parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts")
-    parser.add_argument("--repeats", type=int, help="trainer rounds (default 45; --quick 3)")
+    parser.add_argument("--repeats", type=int, help="trainer rounds (default 150; --quick 3)")
     parser.add_argument("--output", type=Path, help="where to write the JSON")
     parser.add_argument("--table", type=Path, help="only print the table of this saved JSON")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
@@ -360,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or ROOT / "benchmarks" / (
         "results.json" if full else "results-partial.json"
     )
-    repeats = args.repeats or (3 if args.quick else 45)  # with 15, the A/A row read 0.98-1.06
+    repeats = args.repeats or (3 if args.quick else 150)  # see tools/bench_trainer.py
 
     results: dict = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
