@@ -307,6 +307,48 @@ def test_an_optimizer_with_its_own_zero_grad_keeps_it():
     assert CountingSGD.calls == 2 * 3  # once per training batch
 
 
+def test_a_module_with_its_own_train_keeps_it():
+    # e.g. a module that keeps a frozen layer in eval mode: the trainer must go through its train()
+    class FrozenDropout(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(1, 1)
+            self.dropout = nn.Dropout(0.5)
+            self.modes: list[bool] = []
+
+        def train(self, mode: bool = True):
+            self.modes.append(mode)
+            super().train(mode)
+            self.dropout.eval()  # always off
+            return self
+
+        def forward(self, x):
+            assert not self.dropout.training
+            return self.dropout(self.linear(x))
+
+    trainloader, validloader = loaders(n_train=12, batch_size=4)
+    model = FrozenDropout()
+    trainer(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), trainloader,
+            validloader, epochs=2, patience=None)  # fmt: skip
+    assert model.modes == [True] + [False, True] * 2  # start, then eval and back each epoch
+
+
+def test_every_submodule_is_in_eval_mode_during_validation_and_in_train_mode_after():
+    seen: list[tuple[bool, ...]] = []
+    inner = nn.Sequential(nn.Dropout(0.1), nn.ReLU())
+    model = nn.Sequential(nn.Linear(1, 4), inner, nn.Linear(4, 1))
+    model.register_forward_pre_hook(
+        lambda module, args: seen.append(tuple(m.training for m in module.modules()))
+    )
+    model.eval()  # the trainer must put it in training mode itself
+    trainloader, validloader = loaders(n_train=8, n_valid=4, batch_size=4)
+    trainer(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01), trainloader,
+            validloader, epochs=2, patience=None)  # fmt: skip
+    on, off = (True,) * 6, (False,) * 6
+    assert seen == [on, on, off] * 2
+    assert all(m.training for m in model.modules())
+
+
 def test_log_every_prints_a_compact_line_per_period(capsys):
     scripted_run([5.0, 4.0, 3.0, 2.0], patience=None, log_every=2)
     lines = capsys.readouterr().out.splitlines()
