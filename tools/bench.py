@@ -12,8 +12,8 @@ It measures, on this machine:
    tools/run_notebooks.py's client as `make outputs` runs it), their total, and the wall time of
    `make test` on the warm venv;
 2. ``helpers.trainer`` against a hand-written loop doing the same work and against the lecture's
-   trainer (tools/bench_trainer.py): the median ratio of interleaved runs, and the overhead in
-   microseconds per epoch, for a tiny and a mid-sized model;
+   trainer (tools/bench_trainer.py): the median ratio of interleaved runs with its 95 % interval,
+   and the overhead in microseconds per epoch, for a tiny and a mid-sized model;
 3. every interactive widget's update latency, median and worst over a sweep of its controls
    (tools/bench_widgets.py), in the kernel that has just run the notebook for item 1;
 4. the time ``import helpers`` adds to ``import torch``, in fresh interpreters.
