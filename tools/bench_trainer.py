@@ -15,7 +15,7 @@ fastest run of each contestant is the one least slowed down.
 
 Each run is short (about 50 ms) and there are many rounds (150), so that the runs compared sit
 close together in time and the drift cancels: with runs of 0.2-0.3 s and 45 rounds, the A/A
-control's 95 % interval was about +-3 %; with these, about +-1 %. Every ratio comes with that
+control's 95 % interval was about +-3 %; with these, +-0.4-0.9 %. Every ratio comes with that
 interval, a bootstrap of the median over the rounds: a ratio whose interval holds 1.00 is a tie
 at this machine's resolution.
 """
