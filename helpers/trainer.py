@@ -241,9 +241,9 @@ def _mode_setter(model: nn.Module) -> Callable[[bool], None]:
 
     ``Module.train`` assigns each flag through ``nn.Module.__setattr__``, which first checks the
     name against the module's parameters, buffers and submodules: ``model.eval()`` and
-    ``model.train()`` took 17 µs an epoch for a 1-6-1 network, the whole of what the trainer
-    cost over the lecture's loop, which never leaves training mode. Set directly, the flags
-    take 1 µs. A model in which some module defines its own ``train`` or ``__setattr__`` keeps
+    ``model.train()`` took 17 µs an epoch for a 1-6-1 network, about all that the trainer cost
+    over the lecture's loop (which never leaves training mode). Set directly, the flags take
+    1 µs. A model in which some module defines its own ``train`` or ``__setattr__`` keeps
     ``model.train``.
     """
     modules = list(model.modules())
