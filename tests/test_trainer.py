@@ -333,6 +333,24 @@ def test_a_module_with_its_own_train_keeps_it():
     assert model.modes == [True] + [False, True] * 2  # start, then eval and back each epoch
 
 
+def test_a_module_with_its_own_setattr_sees_every_mode_change():
+    # torch.compile's wrapper is such a module: it forwards `training` to the compiled model
+    modes: list[bool] = []
+
+    class LoggedLinear(nn.Linear):
+        def __setattr__(self, name, value):
+            if name == "training":
+                modes.append(value)
+            super().__setattr__(name, value)
+
+    model = LoggedLinear(1, 1)
+    modes.clear()
+    trainloader, validloader = loaders(n_train=12, batch_size=4)
+    trainer(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), trainloader,
+            validloader, epochs=2, patience=None)  # fmt: skip
+    assert modes == [True] + [False, True] * 2
+
+
 def test_every_submodule_is_in_eval_mode_during_validation_and_in_train_mode_after():
     seen: list[tuple[bool, ...]] = []
     inner = nn.Sequential(nn.Dropout(0.1), nn.ReLU())
