@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import getpass
 import importlib
-import importlib.util
 import inspect
 import json
 import pkgutil
