@@ -49,8 +49,10 @@ test: $(STAMP)
 check-outputs: $(STAMP)
 	$(BIN)/python tools/check_outputs.py
 
+# NB=notebooks/03_*.ipynb regenerates one notebook only.
+NB ?= notebooks/*.ipynb
 outputs: $(STAMP)
-	$(BIN)/python tools/run_notebooks.py --write notebooks/*.ipynb
+	$(BIN)/python tools/run_notebooks.py --write $(NB)
 
 # Timings and targets (README, "Performance"); writes benchmarks/results.json. BENCH_ARGS=--quick
 bench: $(STAMP)

@@ -252,6 +252,7 @@ def public_functions():
         (name, getattr(helpers, name))
         for name in helpers.__all__
         if inspect.isfunction(getattr(helpers, name))
+        and inspect.signature(getattr(helpers, name)).parameters  # use_course_style() takes none
     ]
 
 
