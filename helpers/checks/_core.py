@@ -1,0 +1,26 @@
+"""What every exercise check shares: the error it raises and the two messages it starts from."""
+
+from __future__ import annotations
+
+
+class ExerciseError(AssertionError):
+    """An exercise answer is wrong (or missing); the message says what to look at."""
+
+
+def require_filled(name: str, value: object) -> None:
+    """Raise :class:`ExerciseError` if ``value`` is still the starter's ``...`` or ``None``.
+
+    Args:
+        name: what the student was asked to fill in, as it appears in the notebook
+            (``"lr_max"``, ``"mse_gradient(...)"``).
+        value: the answer, or what the student's function returned.
+    """
+    if value is Ellipsis or value is None:
+        raise ExerciseError(
+            f"{name} is not filled in yet: replace the `...` with your answer, then run the cell."
+        )
+
+
+def correct(message: str) -> None:
+    """Print the one-line confirmation of a right answer: ``Correct: <message>``."""
+    print(f"Correct: {message}")
