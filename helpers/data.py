@@ -9,7 +9,7 @@ from collections.abc import Callable
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from helpers._checks import check_int
+from helpers._checks import check_int, check_number
 
 
 def set_seed(seed: int) -> None:
@@ -39,15 +39,12 @@ def make_regression(
         ``(X, y)``: ``X`` of shape ``(n, 1)`` with ``x`` drawn uniformly from ``[low, high)`` and
         ``y`` of shape ``(n,)``, both float32. The same arguments give the same tensors.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"need finite low < high, got low={low!r}, high={high!r}")
+    check_int("n", n, minimum=1)
+    check_number("noise", noise, minimum=0.0, strict=False)
+    check_number("low", low, minimum=-math.inf, strict=False)  # any finite number
+    check_number("high", high, minimum=-math.inf, strict=False)
+    if not low < high:
+        raise ValueError(f"low must be less than high, got low={low!r}, high={high!r}")
     if isinstance(function, type) or not callable(function):
         raise TypeError(f"function must be a callable such as torch.sin, got {function!r}")
     check_int("seed", seed)
@@ -80,22 +77,20 @@ def make_loaders(
     not depend on how much of the global random stream the model's initialisation used; neither
     loader draws from the global stream, so iterating them never shifts later dropout masks.
     """
-    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
-        raise TypeError("X and y must be tensors")
-    if X.ndim == 0 or y.ndim == 0:
-        raise ValueError("X and y need a first (sample) dimension, got a 0-d tensor")
-    if len(X) != len(y):
-        raise ValueError(f"X and y differ in length: {len(X)} != {len(y)}")
     for name, tensor in (("X", X), ("y", y)):
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor, got {type(tensor).__name__}")
+        if tensor.ndim == 0:
+            raise ValueError(f"{name} needs a first (sample) dimension, got a 0-d tensor")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise ValueError(f"{name} holds NaN or infinite values")
-    if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, (int, float)):
-        raise TypeError(f"valid_fraction must be a number, got {type(valid_fraction).__name__}")
-    check_int("seed", seed)
-    if not 0 < valid_fraction < 1:
+    if len(X) != len(y):
+        raise ValueError(f"X and y differ in length: {len(X)} != {len(y)}")
+    check_number("valid_fraction", valid_fraction, minimum=0.0, strict=True)
+    if valid_fraction >= 1:
         raise ValueError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("seed", seed)
     n_valid = round(len(X) * valid_fraction)
     if n_valid == 0 or n_valid == len(X):
         raise ValueError(

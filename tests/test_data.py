@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import random
 
+import pytest
 import torch
 
 from helpers import make_loaders, make_regression, set_seed
@@ -66,3 +68,30 @@ def test_iterating_the_loaders_leaves_the_global_random_stream_alone():
     torch.manual_seed(0)
     list(train), list(valid)
     assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: make_regression(2.5), TypeError, "n"),
+        (lambda: make_regression(True), TypeError, "n"),
+        (lambda: make_regression(0), ValueError, "n"),
+        (lambda: make_regression(10, noise="0.1"), TypeError, "noise"),
+        (lambda: make_regression(10, noise=-0.1), ValueError, "noise"),
+        (lambda: make_regression(10, noise=math.nan), ValueError, "noise"),
+        (lambda: make_regression(10, low=None), TypeError, "low"),
+        (lambda: make_regression(10, high=math.inf), ValueError, "high"),
+        (lambda: make_regression(10, low=1.0, high=1.0), ValueError, "low"),
+        (lambda: make_loaders([[0.0]], torch.zeros(1)), TypeError, "X"),
+        (lambda: make_loaders(torch.zeros(4, 1), [0.0] * 4), TypeError, "y"),
+        (lambda: make_loaders(*make_regression(10), batch_size=2.0), TypeError, "batch_size"),
+        (lambda: make_loaders(*make_regression(10), batch_size=0), ValueError, "batch_size"),
+        (lambda: make_loaders(*make_regression(10), valid_fraction="0.3"), TypeError, "valid_fraction"),
+        (lambda: make_loaders(*make_regression(10), valid_fraction=0.0), ValueError, "valid_fraction"),
+        (lambda: make_loaders(*make_regression(10), valid_fraction=1.0), ValueError, "valid_fraction"),
+        (lambda: make_loaders(*make_regression(10), seed=1.0), TypeError, "seed"),
+    ],
+)
+def test_bad_arguments_are_refused_with_the_right_error_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
