@@ -1,0 +1,322 @@
+"""Checks for the exercises of notebook 01 (backpropagation by hand).
+
+Each check computes the reference answer on the spot (with ``torch.autograd`` as the oracle, in
+float64), compares it with the student's, and either prints one line starting ``Correct:`` or
+raises :class:`~helpers.checks.ExerciseError` with a diagnosis: the gradient has the wrong sign, is
+transposed, misses a factor 2, sums where the loss takes a mean, forgot a local derivative.
+
+============================  ============================================================
+check                         exercise
+============================  ============================================================
+``check_second_layer``        the gradient of a second (ReLU) hidden layer by hand
+``check_bce_logit_grad``      sigmoid + binary cross-entropy: the gradient at the logit
+``check_fixed_backward``      find the bug in a given backward pass
+``check_weight_decay_grad``   the gradient of an L2 penalty added to the loss
+============================  ============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from helpers.checks._core import ExerciseError, correct, require_filled
+
+__all__ = [
+    "check_bce_logit_grad",
+    "check_fixed_backward",
+    "check_second_layer",
+    "check_weight_decay_grad",
+]
+
+_RTOL = 1e-6
+_ATOL = 1e-9
+
+
+def _as_tensor(name: str, value: object) -> torch.Tensor:
+    """The answer as a float64 tensor, or an ExerciseError saying what it should be."""
+    require_filled(name, value)
+    if not isinstance(value, torch.Tensor):
+        raise ExerciseError(f"{name} should be a torch.Tensor, got {type(value).__name__}.")
+    if not value.is_floating_point():
+        raise ExerciseError(f"{name} should hold floating-point numbers, got {value.dtype}.")
+    return value.detach().to(torch.float64)
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a, b, rtol=_RTOL, atol=_ATOL)
+
+
+def _compare(
+    name: str,
+    answer: object,
+    reference: torch.Tensor,
+    n: int,
+    extra: Sequence[tuple[torch.Tensor, str]] = (),
+) -> None:
+    """Raise an ExerciseError that diagnoses how ``answer`` differs from ``reference``.
+
+    ``n`` is the number of data points (the mean's divisor); ``extra`` lists known wrong answers
+    of this exercise, each with its diagnosis, tried before the generic ones.
+    """
+    got = _as_tensor(name, answer)
+    ref = reference.detach().to(torch.float64)
+    if got.shape != ref.shape:
+        if ref.dim() == 2 and got.shape == ref.T.shape:
+            raise ExerciseError(
+                f"{name} has shape {tuple(got.shape)}, but a gradient has the shape of its "
+                f"parameter, {tuple(ref.shape)}: it looks transposed (swap the order of the "
+                "matrix product, or transpose the other factor)."
+            )
+        raise ExerciseError(
+            f"{name} has shape {tuple(got.shape)}, but a gradient has the shape of its "
+            f"parameter, {tuple(ref.shape)}."
+        )
+    if _close(got, ref):
+        return
+    for wrong, why in extra:
+        if _close(got, wrong.detach().to(torch.float64)):
+            raise ExerciseError(f"{name}: {why}")
+    generic = [
+        (-ref, "the gradient has the wrong sign."),
+        (2 * ref, "it is twice the right value: there is a factor 2 too many."),
+        (ref / 2, "it is half the right value: a factor 2 is missing (d/dr of r² is 2r)."),
+        (
+            ref * n,
+            f"it is {n} times too large: the loss is a mean, so divide by N = {n} "
+            "(you computed the gradient of the sum).",
+        ),
+        (ref / n, f"it is {n} times too small: divide by N = {n} only once."),
+    ]
+    if ref.dim() == 2 and ref.shape[0] == ref.shape[1]:
+        generic.append((ref.T, "it is transposed (swap the order of the matrix product)."))
+    for wrong, why in generic:
+        if _close(got, wrong):
+            raise ExerciseError(f"{name}: {why}")
+    worst = (got - ref).abs().max().item()
+    raise ExerciseError(
+        f"{name} differs from the reference gradient (largest difference {worst:.2e}); check "
+        "each local derivative against the rules of the notebook, one node at a time."
+    )
+
+
+def _call(name: str, fn: object, *args: object) -> object:
+    """Call the student's function, with a clear message if it is missing or not a function."""
+    require_filled(name, fn)
+    if not callable(fn):
+        raise ExerciseError(f"{name} should be a function, got {type(fn).__name__}.")
+    result = fn(*args)
+    require_filled(f"{name}(...)", result)
+    return result
+
+
+def _pair(name: str, result: object, count: int) -> tuple:
+    if not isinstance(result, tuple | list) or len(result) != count:
+        raise ExerciseError(f"{name}(...) should return a tuple of {count} tensors.")
+    for k, item in enumerate(result):
+        require_filled(f"item {k} of what {name}(...) returns", item)
+    return tuple(result)
+
+
+# --- exercise: the gradient of a second hidden layer -----------------------------------------
+
+
+def _second_layer_case(seed: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    h1 = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    W2 = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    b2 = torch.randn(3, generator=g, dtype=torch.float64, requires_grad=True)
+    z2 = h1 @ W2.T + b2
+    dL_dh2 = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    loss = (torch.relu(z2) * dL_dh2).sum()  # any loss with this upstream gradient will do
+    dW2, db2 = torch.autograd.grad(loss, (W2, b2))
+    return {"dL_dh2": dL_dh2, "z2": z2.detach(), "h1": h1, "dW2": dW2, "db2": db2}
+
+
+def check_second_layer(second_layer_grads: Callable) -> None:
+    """Check ``second_layer_grads(dL_dh2, z2, h1) -> (dL_dW2, dL_db2)`` for a ReLU layer.
+
+    The layer is ``z2 = h1 @ W2.T + b2``, ``h2 = relu(z2)``; the function receives the upstream
+    gradient ``dL_dh2`` (shape ``(N, 3)``), the stored pre-activation ``z2`` and the layer's input
+    ``h1`` (shape ``(N, 4)``), and returns the gradients of ``W2`` (``(3, 4)``) and ``b2``
+    (``(3,)``). Checked against autograd on two random cases.
+    """
+    for seed in (0, 1):
+        case = _second_layer_case(seed)
+        result = _call(
+            "second_layer_grads", second_layer_grads, case["dL_dh2"], case["z2"], case["h1"]
+        )
+        dW2, db2 = _pair("second_layer_grads", result, 2)
+        mask = (case["z2"] > 0).double()
+        no_mask = case["dL_dh2"]
+        _compare(
+            "dL_dW2",
+            dW2,
+            case["dW2"],
+            n=5,
+            extra=[
+                (
+                    no_mask.T @ case["h1"],
+                    "the ReLU's local derivative is missing: multiply "
+                    "dL_dh2 by (z2 > 0) first (max routes the gradient to where z2 > 0).",
+                ),
+                (
+                    -(case["dL_dh2"] * (1 - mask)).T @ case["h1"],
+                    "the ReLU mask is inverted and "
+                    "the sign flipped: the gradient passes where z2 > 0.",
+                ),
+                (
+                    (case["dL_dh2"] * (1 - mask)).T @ case["h1"],
+                    "the ReLU mask is inverted: the "
+                    "gradient passes where z2 > 0, not where z2 <= 0.",
+                ),
+            ],
+        )
+        _compare(
+            "dL_db2",
+            db2,
+            case["db2"],
+            n=5,
+            extra=[
+                (
+                    no_mask.sum(0),
+                    "the ReLU's local derivative is missing: multiply dL_dh2 by (z2 > 0) first.",
+                ),
+                (
+                    (case["dL_dh2"] * mask).mean(0),
+                    "a bias is used by every data point, so its "
+                    "gradient is the sum over the rows of dL_dz2, not the mean.",
+                ),
+            ],
+        )
+    correct(
+        "the second layer's gradients match autograd (ReLU mask, transpose and bias sum right)."
+    )
+
+
+# --- exercise: sigmoid + binary cross-entropy ---------------------------------------------------
+
+
+def check_bce_logit_grad(bce_logit_grad: Callable) -> None:
+    """Check ``bce_logit_grad(z, y) -> dL/dz`` for ``L = mean(BCE(sigmoid(z), y))``.
+
+    ``z`` holds N logits and ``y`` N targets in {0, 1}; the answer has shape ``(N,)``. Checked
+    against autograd on a random case of N = 6.
+    """
+    g = torch.Generator().manual_seed(2)
+    z = torch.randn(6, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 0.0], dtype=torch.float64)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+    (ref,) = torch.autograd.grad(loss, z)
+    z = z.detach()
+    answer = _call("bce_logit_grad", bce_logit_grad, z.clone(), y.clone())
+    p = torch.sigmoid(z)
+    _compare(
+        "bce_logit_grad(z, y)",
+        answer,
+        ref,
+        n=6,
+        extra=[
+            (p / 6, "the target is missing: the gradient is (p - y) / N, not p / N."),
+            (
+                (p - y) * p * (1 - p) / 6,
+                "you multiplied by sigma'(z) = p (1 - p) once too "
+                "often: the 1 / (p (1 - p)) of the cross-entropy cancels it, leaving (p - y) / N.",
+            ),
+        ],
+    )
+    correct("dL/dz = (sigmoid(z) - y) / N, the same form as softmax + cross-entropy.")
+
+
+# --- exercise: find the bug in a backward pass -------------------------------------------------
+
+
+def _tiny_case(seed: int | None) -> dict[str, torch.Tensor]:
+    from helpers.backprop_example import tiny_network
+
+    net = tiny_network()
+    if seed is not None:  # a second, random network, so that no answer is right by coincidence
+        g = torch.Generator().manual_seed(seed)
+        for key in ("W1", "b1", "W2", "b2"):
+            net[key] = torch.randn(net[key].shape, generator=g, dtype=torch.float64)
+    return net
+
+
+def _tiny_reference(net: dict[str, torch.Tensor]) -> tuple[tuple, tuple]:
+    leaves = [net[k].clone().requires_grad_(True) for k in ("W1", "b1", "W2", "b2")]
+    W1, b1, W2, b2 = leaves
+    x, y = net["x"], net["y"]
+    h = torch.tanh(x[:, None] @ W1.T + b1)
+    r = (h @ W2.T + b2)[:, 0] - y
+    loss = (r**2).mean()
+    grads = torch.autograd.grad(loss, leaves)
+    cache = (x, h.detach(), r.detach(), net["W2"].clone())
+    return cache, grads
+
+
+def check_fixed_backward(backward_fixed: Callable) -> None:
+    """Check ``backward_fixed(cache) -> (dL/dW1, dL/db1, dL/dW2, dL/db2)`` for the tiny network.
+
+    ``cache = (x, h, r, W2)`` as the notebook's ``forward`` returns it. Checked against autograd on
+    the notebook's weights and on random weights.
+    """
+    names = ("dL/dW1", "dL/db1", "dL/dW2", "dL/db2")
+    for seed in (None, 3):
+        cache, ref = _tiny_reference(_tiny_case(seed))
+        x, h, r, W2 = cache
+        result = _call("backward_fixed", backward_fixed, tuple(t.clone() for t in cache))
+        got = _pair("backward_fixed", result, 4)
+        # The planted bug: tanh applied once more to the stored h in the local derivative.
+        dy = 2 * r / len(r)
+        dz_bug = (dy[:, None] @ W2) * (1 - torch.tanh(h) ** 2)
+        bug = (dz_bug.T @ x[:, None], dz_bug.sum(0))
+        why_bug = (
+            "the bug is still there: tanh'(z) = 1 - h², where h = tanh(z) is already stored; "
+            "1 - tanh(h)² applies tanh twice."
+        )
+        for k, name in enumerate(names):
+            extra = [(bug[k], why_bug)] if k < 2 else []
+            _compare(name, got[k], ref[k], n=len(r), extra=extra)
+    correct("all four gradients match autograd: the local derivative of tanh is 1 - h².")
+
+
+# --- exercise: weight decay ---------------------------------------------------------------------
+
+
+def check_weight_decay_grad(
+    grad_W1: object, W1: torch.Tensor, grad_plain: torch.Tensor, lam: float
+) -> None:
+    """Check the gradient of ``L + lam * ||W1||²`` with respect to ``W1``.
+
+    Args:
+        grad_W1: the student's answer.
+        W1: the weights.
+        grad_plain: the gradient of the loss without the penalty.
+        lam: the penalty's coefficient.
+    """
+    if not isinstance(W1, torch.Tensor) or not isinstance(grad_plain, torch.Tensor):
+        raise TypeError("W1 and grad_plain must be torch.Tensors")
+    W1, grad_plain = W1.detach().double(), grad_plain.detach().double()
+    ref = grad_plain + 2 * lam * W1
+    _compare(
+        "grad_W1",
+        grad_W1,
+        ref,
+        n=1,
+        extra=[
+            (
+                grad_plain + lam * W1,
+                "a factor 2 is missing: the derivative of lam * w² is "
+                "2 * lam * w (lam * w belongs to the penalty (lam / 2) * w²).",
+            ),
+            (
+                grad_plain - 2 * lam * W1,
+                "the penalty's gradient has the wrong sign: the penalty "
+                "grows with |w|, so its gradient points along w (+2 * lam * W1).",
+            ),
+            (2 * lam * W1, "the gradient of the loss itself is missing: the penalty adds to it."),
+            (grad_plain, "the penalty's gradient is missing: add 2 * lam * W1."),
+        ],
+    )
+    correct("the penalty adds 2 * lam * W1 to the gradient and changes nothing else.")
