@@ -70,6 +70,9 @@ def test_iterating_the_loaders_leaves_the_global_random_stream_alone():
     assert torch.equal(torch.rand(3), expected)
 
 
+DATA = make_regression(10)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "name"),
     [
@@ -86,9 +89,9 @@ def test_iterating_the_loaders_leaves_the_global_random_stream_alone():
         (lambda: make_loaders(torch.zeros(4, 1), [0.0] * 4), TypeError, "y"),
         (lambda: make_loaders(*make_regression(10), batch_size=2.0), TypeError, "batch_size"),
         (lambda: make_loaders(*make_regression(10), batch_size=0), ValueError, "batch_size"),
-        (lambda: make_loaders(*make_regression(10), valid_fraction="0.3"), TypeError, "valid_fraction"),
-        (lambda: make_loaders(*make_regression(10), valid_fraction=0.0), ValueError, "valid_fraction"),
-        (lambda: make_loaders(*make_regression(10), valid_fraction=1.0), ValueError, "valid_fraction"),
+        (lambda: make_loaders(*DATA, valid_fraction="0.3"), TypeError, "valid_fraction"),
+        (lambda: make_loaders(*DATA, valid_fraction=0.0), ValueError, "valid_fraction"),
+        (lambda: make_loaders(*DATA, valid_fraction=1.0), ValueError, "valid_fraction"),
         (lambda: make_loaders(*make_regression(10), seed=1.0), TypeError, "seed"),
     ],
 )
