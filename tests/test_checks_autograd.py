@@ -1,0 +1,292 @@
+"""The checks of notebook 02's exercises: the reference solution passes, seeded mistakes fail.
+
+Each wrong answer below is a mistake a student makes; the test asserts that the check refuses it
+with the diagnosis meant for it, not just that it raises.
+"""
+
+import pytest
+import torch
+
+from helpers.checks import ExerciseError
+from helpers.checks.autograd import (
+    check_linear_function,
+    check_silu_backward,
+    check_two_layer_backward,
+    two_layer_forward,
+)
+
+# --- Exercise 1: a second hidden layer by hand ---------------------------------------------------
+
+
+def reference_two_layers(cache):
+    x, h1, h2, r, W2, W3 = cache
+    dL_dyhat = 2 * r / len(r)
+    dL_dz2 = (dL_dyhat[:, None] @ W3) * (1 - h2**2)
+    dL_dz1 = (dL_dz2 @ W2) * (1 - h1**2)
+    return (
+        dL_dz1.T @ x[:, None],
+        dL_dz1.sum(0),
+        dL_dz2.T @ h1,
+        dL_dz2.sum(0),
+        dL_dyhat[None, :] @ h2,
+        dL_dyhat.sum(0, keepdim=True),
+    )
+
+
+def forgot_tanh_prime_of_layer_2(cache):
+    x, h1, h2, r, W2, W3 = cache
+    dL_dyhat = 2 * r / len(r)
+    dL_dz2 = dL_dyhat[:, None] @ W3
+    dL_dz1 = (dL_dz2 @ W2) * (1 - h1**2)
+    return (
+        dL_dz1.T @ x[:, None],
+        dL_dz1.sum(0),
+        dL_dz2.T @ h1,
+        dL_dz2.sum(0),
+        dL_dyhat[None, :] @ h2,
+        dL_dyhat.sum(0, keepdim=True),
+    )
+
+
+def forgot_tanh_prime_of_layer_1(cache):
+    x, h1, h2, r, W2, W3 = cache
+    dL_dyhat = 2 * r / len(r)
+    dL_dz2 = (dL_dyhat[:, None] @ W3) * (1 - h2**2)
+    dL_dz1 = dL_dz2 @ W2
+    return (
+        dL_dz1.T @ x[:, None],
+        dL_dz1.sum(0),
+        dL_dz2.T @ h1,
+        dL_dz2.sum(0),
+        dL_dyhat[None, :] @ h2,
+        dL_dyhat.sum(0, keepdim=True),
+    )
+
+
+def transposed_W2(cache):
+    grads = list(reference_two_layers(cache))
+    grads[2] = grads[2].T
+    return tuple(grads)
+
+
+def sum_instead_of_mean(cache):
+    x, h1, h2, r, W2, W3 = cache
+    return reference_two_layers((x, h1, h2, r * len(r), W2, W3))
+
+
+def wrong_sign(cache):
+    return tuple(-g for g in reference_two_layers(cache))
+
+
+def used_W2_transposed_going_back(cache):
+    x, h1, h2, r, W2, W3 = cache
+    dL_dyhat = 2 * r / len(r)
+    dL_dz2 = (dL_dyhat[:, None] @ W3) * (1 - h2**2)
+    dL_dz1 = (dL_dz2 @ W2[:, :3]) * (1 - h1**2) * 1.5  # a made-up wrong step into layer 1
+    return (
+        dL_dz1.T @ x[:, None],
+        dL_dz1.sum(0),
+        dL_dz2.T @ h1,
+        dL_dz2.sum(0),
+        dL_dyhat[None, :] @ h2,
+        dL_dyhat.sum(0, keepdim=True),
+    )
+
+
+def test_the_reference_two_layer_backward_passes(capsys):
+    check_two_layer_backward(reference_two_layers)
+    assert capsys.readouterr().out.startswith("Correct: all six gradients match autograd")
+
+
+@pytest.mark.parametrize(
+    ("answer", "diagnosis"),
+    [
+        (forgot_tanh_prime_of_layer_2, r"the factor tanh'\(z2\) = 1 - h2\*\*2 is missing"),
+        (forgot_tanh_prime_of_layer_1, r"the factor tanh'\(z1\) = 1 - h1\*\*2 is missing"),
+        (transposed_W2, r"dL/dW2 has shape \(3, 4\), expected \(4, 3\)\. It is transposed"),
+        (sum_instead_of_mean, r"dL/dW3 is off by a factor N = 5: the loss is a mean"),
+        (wrong_sign, r"dL/dW3 has the wrong sign"),
+        (
+            used_W2_transposed_going_back,
+            r"dL/dW1 is wrong \(largest difference .*\) "
+            r"while dL/dW2, dL/db2, dL/dW3, dL/db3 are right",
+        ),
+    ],
+)
+def test_a_wrong_two_layer_backward_is_refused_with_its_diagnosis(answer, diagnosis):
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_two_layer_backward(answer)
+
+
+def test_an_unfilled_two_layer_backward_says_to_fill_it_in():
+    with pytest.raises(ExerciseError, match=r"backward_two_layers\(cache\) is not filled in yet"):
+        check_two_layer_backward(lambda cache: None)
+
+
+def test_the_two_layer_check_wants_six_gradients_and_a_callable():
+    with pytest.raises(ExerciseError, match="return 6 gradients"):
+        check_two_layer_backward(lambda cache: reference_two_layers(cache)[:4])
+    with pytest.raises(TypeError, match="backward must be callable"):
+        check_two_layer_backward("not a function")
+
+
+def test_two_layer_forward_is_the_mse_of_the_two_layer_network():
+    x, y = torch.tensor([0.5, -1.0]), torch.tensor([1.0, 0.0])
+    params = [
+        torch.ones(3, 1),
+        torch.zeros(3),
+        torch.ones(4, 3),
+        torch.zeros(4),
+        torch.ones(1, 4),
+        torch.zeros(1),
+    ]
+    loss, cache = two_layer_forward(x, y, *params)
+    y_hat = 4 * torch.tanh(3 * torch.tanh(x))
+    assert torch.allclose(loss, ((y_hat - y) ** 2).mean())
+    assert len(cache) == 6
+
+
+# --- Exercise 2: find the bug in a backward ------------------------------------------------------
+
+
+class GivenSiLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return grad_output * x * s * (1 - s)
+
+
+class FixedSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return grad_output * (s + x * s * (1 - s))
+
+
+class OnlySigmoidSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.saved_tensors[1]
+
+
+class NoGradOutputSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return s + x * s * (1 - s)
+
+
+class UnfilledSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output): ...
+
+
+def test_the_fixed_silu_passes_with_gradcheck(capsys):
+    check_silu_backward(FixedSiLU)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct: SiLU's backward matches") and "gradcheck: True" in out
+
+
+@pytest.mark.parametrize(
+    ("answer", "diagnosis"),
+    [
+        (GivenSiLU, "this is still the given backward"),
+        (OnlySigmoidSiLU, r"the product rule's second term x \* sigmoid'\(x\) .* is missing"),
+        (NoGradOutputSiLU, "the backward ignores grad_output"),
+        (UnfilledSiLU, r"SiLU.backward is not filled in yet"),
+    ],
+)
+def test_a_wrong_silu_backward_is_refused_with_its_diagnosis(answer, diagnosis):
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_silu_backward(answer)
+
+
+def test_the_silu_check_wants_an_autograd_function():
+    with pytest.raises(TypeError, match="SiLU must be a subclass of torch.autograd.Function"):
+        check_silu_backward(torch.sigmoid)
+
+
+# --- Exercise 3: your own Function, with gradcheck -----------------------------------------------
+
+
+def linear_function(backward):
+    """An autograd.Function for x W^T + b with the given backward (ctx, grad_out) -> grads."""
+
+    class LinearFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, W, b):
+            ctx.save_for_backward(x, W)
+            return x @ W.T + b
+
+    LinearFunction.backward = staticmethod(backward)
+    return LinearFunction
+
+
+def right_backward(ctx, g):
+    x, W = ctx.saved_tensors
+    return g @ W, g.T @ x, g.sum(0)
+
+
+def bias_not_summed(ctx, g):
+    x, W = ctx.saved_tensors
+    return g @ W, g.T @ x, g
+
+
+def weight_transposed(ctx, g):
+    x, W = ctx.saved_tensors
+    return g @ W, x.T @ g, g.sum(0)
+
+
+def bias_mean(ctx, g):
+    x, W = ctx.saved_tensors
+    return g @ W, g.T @ x, g.mean(0)
+
+
+def only_weight(ctx, g):
+    x, W = ctx.saved_tensors
+    return g.T @ x
+
+
+def inputs_for_gradcheck():
+    generator = torch.Generator().manual_seed(0)
+    return [
+        torch.randn(s, generator=generator, dtype=torch.float64).requires_grad_(True)
+        for s in ((4, 3), (2, 3), (2,))
+    ]
+
+
+def test_the_reference_linear_function_passes(capsys):
+    function = linear_function(right_backward)
+    passed = torch.autograd.gradcheck(function.apply, inputs_for_gradcheck())
+    check_linear_function(function, passed)
+    assert capsys.readouterr().out.startswith("Correct: grad_x = g W, grad_W = g^T x")
+
+
+@pytest.mark.parametrize(
+    ("backward", "diagnosis"),
+    [
+        (bias_not_summed, r"grad_b has shape \(5, 2\), one row per example: sum grad_output"),
+        (weight_transposed, r"grad_W is transposed: shape \(3, 2\), expected \(2, 3\)"),
+        (bias_mean, "grad_b is the mean over the batch: it is the sum"),
+        (only_weight, r"one gradient per input of forward: \(grad_x, grad_W, grad_b\)"),
+    ],
+)
+def test_a_wrong_linear_backward_is_refused_with_its_diagnosis(backward, diagnosis):
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_linear_function(linear_function(backward), True)
+
+
+def test_the_linear_check_wants_gradcheck_run_and_the_backward_filled():
+    function = linear_function(right_backward)
+    with pytest.raises(ExerciseError, match="passed is not filled in yet"):
+        check_linear_function(function, ...)
+    with pytest.raises(ExerciseError, match="passed should be what torch.autograd.gradcheck"):
+        check_linear_function(function, False)
+    with pytest.raises(ExerciseError, match="LinearFunction.backward is not filled in yet"):
+        check_linear_function(linear_function(lambda ctx, g: None), True)
