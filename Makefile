@@ -19,7 +19,7 @@ export PYTHONHASHSEED  := 0
 # .pyc files; with PYTHONDONTWRITEBYTECODE set it rewrites ~140 modules in every process, ~1.4 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup browser-deps lab test check-outputs outputs lint bench clean
+.PHONY: setup browser-deps lab test check-outputs outputs lint bench clean student colab-check
 
 setup: $(STAMP)
 
@@ -57,6 +57,14 @@ outputs: $(STAMP)
 # Timings and targets (README, "Performance"); writes benchmarks/results.json. BENCH_ARGS=--quick
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py $(BENCH_ARGS)
+
+# The student edition in build/student/ (exercises as starters), each notebook run and checked.
+student: $(STAMP)
+	$(BIN)/python -m tools.exercises --verify
+
+# Every notebook in replicas of Colab's runtimes (tools/colab_check.py; cached in ~/.cache/tnn-colab).
+colab-check: $(STAMP)
+	$(BIN)/python -m tools.colab_check
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests tools notebooks

@@ -1,0 +1,231 @@
+"""Exercises in one source: the instructor edition (committed) and the student edition (built).
+
+Under a notebook's ``## Exercises`` heading, each exercise is a markdown cell that begins
+``### Exercise N: title`` followed by one or more solution cells: code cells tagged ``solution``,
+whose first line is ``#@title Solution``, whose answer lies between a line ``### BEGIN SOLUTION``
+and a line ``### END SOLUTION`` (nbgrader's markers), and whose last statement calls a check
+from ``helpers.checks``.
+
+- ``collapse(nb)``: how the committed notebooks show those cells. A ``solution`` cell, and a
+  ``plumbing`` cell (widget wiring a student need not read; its first line is
+  ``#@title <what it does>``), shows collapsed: ``jupyter.source_hidden`` in JupyterLab, the form
+  view (``cellView: form``, which shows the ``#@title``) in Colab.
+- ``student_edition(nb)``: the student's copy. In each solution cell the marked answer is
+  replaced by a starter: a top-level assignment ``name = expr`` becomes ``name = ...``, anything
+  else becomes ``...``; the code around it (a ``def`` line, setup, the check call) stays, and so
+  the check, run on the unfilled starter, tells the student to fill it in. Its outputs go.
+- ``format_problems(nb)``: what breaks those rules, for the tests.
+
+    python -m tools.exercises            # write the student edition to build/student/
+    python -m tools.exercises --verify   # ... and run it: starters fail only with the check
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SOLUTION_TITLE = "#@title Solution"
+EXERCISE_HEADING = re.compile(r"^### Exercise \d+: \S", re.MULTILINE)
+COLLAPSED_TAGS = ("solution", "plumbing")
+
+
+def tags(cell: nbformat.NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def collapse(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Show every ``solution`` and ``plumbing`` cell of ``nb`` collapsed, in place; return it."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and any(tag in COLLAPSED_TAGS for tag in tags(cell)):
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            cell.metadata["cellView"] = "form"
+    return nb
+
+
+def starter(source: str) -> str:
+    """``source`` with each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region replaced by
+    its starter (see the module docstring)."""
+    lines = source.splitlines()
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.strip() != BEGIN:
+            out.append(line)
+            index += 1
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        end = next((j for j in range(index + 1, len(lines)) if lines[j].strip() == END), None)
+        if end is None:
+            raise ValueError(f"{BEGIN!r} without {END!r}")
+        out.extend(indent + text for text in _placeholder(lines[index + 1 : end]))
+        index = end + 1
+    return "\n".join(out)
+
+
+def _placeholder(region: list[str]) -> list[str]:
+    """The starter lines of one answer region (dedented): ``name = ...`` for each top-level
+    assignment, else one ``...``."""
+    try:
+        body = ast.parse(textwrap.dedent("\n".join(region))).body
+    except SyntaxError:
+        body = []
+    names: list[str] = []
+    for node in body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in targets:
+                elements = target.elts if isinstance(target, ast.Tuple) else [target]
+                names += [e.id for e in elements if isinstance(e, ast.Name) and e.id not in names]
+    if names:
+        return [f"{name} = ...  # your answer" for name in names]
+    return ["...  # your code here"]
+
+
+def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` in which every solution cell is the student's starter."""
+    student = nbformat.from_dict(nb)
+    for cell in student.cells:
+        if cell.cell_type != "code" or "solution" not in tags(cell):
+            continue
+        lines = cell.source.splitlines()
+        if lines and lines[0].strip() == SOLUTION_TITLE:
+            lines = lines[1:]
+        cell.source = starter("\n".join(lines))
+        cell.outputs = []
+        cell.execution_count = None
+        cell.metadata.pop("cellView", None)
+        cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+        cell.metadata["tags"] = [t for t in tags(cell) if t != "solution"] + ["starter"]
+    return student
+
+
+def format_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Every way in which ``nb``'s exercises break the format (an empty list when none do)."""
+    problems = []
+    in_exercises = False
+    current: str | None = None
+    solutions = 0
+
+    def close() -> None:
+        if current is not None and solutions == 0:
+            problems.append(f"{current!r} has no solution cell (a code cell tagged 'solution')")
+
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            if re.match(r"^## ", cell.source):
+                in_exercises = cell.source.startswith("## Exercises")
+            for heading in EXERCISE_HEADING.findall(cell.source):
+                close()
+                current, solutions = heading, 0
+            if re.search(
+                r"^### Exercise", cell.source, re.MULTILINE
+            ) and not EXERCISE_HEADING.search(cell.source):
+                problems.append(f"cell {index}: write the heading as '### Exercise N: title'")
+            continue
+        if "solution" not in tags(cell):
+            continue
+        where = f"cell {index}"
+        if not in_exercises or current is None:
+            problems.append(f"{where}: a solution cell outside an exercise of '## Exercises'")
+        solutions += 1
+        lines = cell.source.splitlines()
+        if not lines or lines[0].strip() != SOLUTION_TITLE:
+            problems.append(f"{where}: a solution cell starts with {SOLUTION_TITLE!r}")
+        if BEGIN not in (line.strip() for line in lines):
+            problems.append(f"{where}: no {BEGIN!r} ... {END!r} region")
+        try:
+            starter(cell.source)
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
+        try:
+            last = ast.parse(cell.source).body[-1]
+            calls_check = (
+                isinstance(last, ast.Expr)
+                and isinstance(last.value, ast.Call)
+                and "check" in ast.unparse(last.value.func)
+            )
+        except (SyntaxError, IndexError):
+            calls_check = False
+        if not calls_check:
+            problems.append(f"{where}: a solution cell ends with a call to a check")
+    close()
+    headings = [
+        c for c in nb.cells if c.cell_type == "markdown" and EXERCISE_HEADING.search(c.source)
+    ]
+    if not headings:
+        problems.append("no exercise: write each as '### Exercise N: title' under '## Exercises'")
+    for index, cell in enumerate(nb.cells):
+        if "plumbing" in tags(cell) and not cell.source.startswith("#@title "):
+            problems.append(f"cell {index}: a plumbing cell starts with '#@title <what it does>'")
+    return problems
+
+
+def verify(path: Path) -> list[str]:
+    """Run the student edition at ``path`` top to bottom in a fresh kernel: every cell but the
+    starters must run without error, and every starter must fail with the check's
+    ``ExerciseError`` asking for the answer. Returns what went otherwise."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        if "starter" in tags(cell):
+            if not errors:
+                problems.append(f"{path.name} cell {index}: the unfilled starter did not fail")
+            elif (
+                errors[0]["ename"] != "ExerciseError" or "not filled in" not in errors[0]["evalue"]
+            ):
+                problems.append(
+                    f"{path.name} cell {index}: the unfilled starter failed with "
+                    f"{errors[0]['ename']}: {errors[0]['evalue']}, not the check's message"
+                )
+        elif errors and "raises-exception" not in " ".join(tags(cell)):
+            problems.append(
+                f"{path.name} cell {index}: {errors[0]['ename']}: {errors[0]['evalue']}"
+            )
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the student edition of the notebooks.")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "student")
+    parser.add_argument("--verify", action="store_true", help="run each one and check it")
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for path in args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        target = args.out / path.name
+        nbformat.write(student_edition(nb), target)
+        found = verify(target) if args.verify else []
+        problems += found
+        print(f"{target}: {'ok' if not found else f'{len(found)} problem(s)'}")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Does every control of a notebook's demos change what the demo shows? Run in the kernel.
+
+``check_controls()`` runs in the kernel of a notebook that has just run top to bottom (it uses
+only ipywidgets and IPython, so it works under ipywidgets 7 and 8 alike). It finds each control
+of an ``interactive`` (``interact``) and each control with an observer from notebook code, sets it
+to two other values and records what the update shows: the last display it published (a
+figure's PNG, text) and the value of every other widget (labels, HTML). A control whose two moves
+show the same thing is reported. Each control is set back to its starting value after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import ipywidgets
+from IPython import get_ipython
+
+NUMERIC = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)
+SELECTION = (
+    ipywidgets.SelectionSlider,
+    ipywidgets.Dropdown,
+    ipywidgets.ToggleButtons,
+    ipywidgets.RadioButtons,
+    ipywidgets.Select,
+)
+BOOLEAN = (ipywidgets.Checkbox, ipywidgets.ToggleButton)
+CONTROLS = NUMERIC + SELECTION + BOOLEAN
+
+
+def live_widgets() -> list:
+    """Every widget alive in this kernel (ipywidgets 8 keeps them in a module dict, 7 on the
+    Widget class)."""
+    try:
+        from ipywidgets.widgets.widget import _instances
+    except ImportError:
+        _instances = ipywidgets.Widget.widgets
+    return list(_instances.values())
+
+
+def has_observer(widget) -> bool:
+    """Whether notebook code observes ``widget``'s value (not its own or traitlets' bookkeeping)."""
+    for trait in ("value", "index"):
+        for handlers in widget._trait_notifiers.get(trait, {}).values():
+            for handler in handlers:
+                own = getattr(handler, "__self__", None) is widget
+                if not own and not type(handler).__module__.startswith("traitlets"):
+                    return True
+    return False
+
+
+def controls_of(widgets: list) -> list:
+    found = []
+    for widget in widgets:
+        if isinstance(widget, ipywidgets.interactive):
+            found += [c for c in widget.kwargs_widgets if isinstance(c, CONTROLS)]
+    for widget in widgets:
+        if isinstance(widget, CONTROLS) and widget not in found and has_observer(widget):
+            found.append(widget)
+    return found
+
+
+def two_moves(control) -> list[tuple[str, object]]:
+    """Two (trait, value) settings that differ from the control's value and from each other."""
+    if isinstance(control, SELECTION):
+        others = [i for i in range(len(control.options)) if i != control.index]
+        return [("index", i) for i in dict.fromkeys(others[:1] + others[-1:])]
+    if isinstance(control, BOOLEAN):
+        return [("value", not control.value), ("value", control.value)]
+    low, high = control.min, control.max
+    points = [low + f * (high - low) for f in (0.2, 0.8)]
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        points = [control.base**p for p in points]
+    if isinstance(control, ipywidgets.IntSlider):
+        points = [int(round(p)) for p in points]
+    return [("value", p) for p in points]
+
+
+def check_controls() -> dict:
+    """Move every control twice; return ``{"controls": n, "problems": [...]}``."""
+    widgets = live_widgets()
+    controls = controls_of(widgets)
+    shell = get_ipython()
+    published: list[dict] = []
+    publish = shell.display_pub.publish
+
+    def record(data, *args, **kwargs):
+        kept = ("image/png", "text/plain", "text/html")
+        published.append({key: value for key, value in data.items() if key in kept})
+        return publish(data, *args, **kwargs)
+
+    def shown() -> str:
+        state = [published[-1] if published else None]
+        state += [getattr(w, "value", None) for w in widgets if not isinstance(w, CONTROLS)]
+        return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
+
+    problems = []
+    shell.display_pub.publish = record
+    try:
+        for control in controls:
+            trait = "index" if isinstance(control, SELECTION) else "value"
+            start = getattr(control, trait)
+            seen = []
+            for name, value in two_moves(control):
+                setattr(control, name, value)
+                for widget in widgets:  # an interact_manual demo redraws on its button
+                    manual = getattr(widget, "manual", False)
+                    if isinstance(widget, ipywidgets.interactive) and manual:
+                        widget.update()
+                seen.append(shown())
+            if len(set(seen)) < 2:
+                problems.append(
+                    f"{type(control).__name__}({control.description!r}): moved to two other "
+                    "values, what the demo shows did not change"
+                )
+            setattr(control, trait, start)
+    finally:
+        shell.display_pub.publish = publish
+    return {"controls": len(controls), "problems": problems}
