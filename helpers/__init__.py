@@ -27,4 +27,3 @@ __all__ = [
     "trainer",
     "use_course_style",
 ]
-__version__ = "0.1.0"

@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from helpers._checks import check_flags
+from helpers._checks import check_int
+from helpers.style import PALETTE, integer_ticks
 
 if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn: `import helpers` stays fast
     from matplotlib.axes import Axes
@@ -25,6 +26,9 @@ def plot_loss(
     label: str | None = None,
 ) -> Axes:
     """Plot per-epoch losses against the epoch number (1, 2, ...) and return the Axes.
+
+    The curves take the colours and dash patterns of the current style (the course style after
+    ``use_course_style()``), and a new figure its default size.
 
     Args:
         train_loss: the training loss of each epoch, as returned by ``trainer``.
@@ -48,20 +52,19 @@ def plot_loss(
         raise ValueError(
             f"train_loss and valid_loss differ in length: {len(train)} != {len(valid)}"
         )
-    _check_options(ax, log_scale, mark_best, title, ylabel)
+    _check_options(ax, title, ylabel)
     if label is not None and not isinstance(label, str):
         raise TypeError(f"label must be a str or None, got {type(label).__name__}")
     if best_epoch is not None:
-        if isinstance(best_epoch, bool) or not isinstance(best_epoch, int):
-            raise TypeError(f"best_epoch must be an int or None, got {type(best_epoch).__name__}")
-        if valid is None or not 1 <= best_epoch <= len(valid):
+        check_int("best_epoch", best_epoch, minimum=1)
+        if valid is None or best_epoch > len(valid):
             raise ValueError(f"best_epoch must be an epoch of valid_loss (1..n), got {best_epoch}")
     if log_scale and min(train + (valid or [])) <= 0:
         raise ValueError("log_scale=True needs losses > 0; train_loss or valid_loss has one <= 0")
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots()
     suffix = "" if label is None else f" ({label})"
     epochs = range(1, len(train) + 1)
     ax.plot(epochs, train, label="training loss" + suffix)
@@ -70,15 +73,18 @@ def plot_loss(
         if mark_best:
             if best_epoch is None:  # the first of tied minima
                 best_epoch = 1 + min(range(len(valid)), key=valid.__getitem__)
-            ax.axvline(best_epoch, color="grey", linestyle=":", linewidth=1)
+            black = PALETTE[6]
+            ax.axvline(best_epoch, color=black, linestyle=":", linewidth=1, alpha=0.6)
             ax.plot(
                 [best_epoch],
                 [valid[best_epoch - 1]],
-                "o",
-                color="black",
+                marker="o",
+                linestyle="none",
+                color=black,
                 label=f"best epoch ({best_epoch})" + suffix,
             )
     ax.set_xlabel("Epoch")
+    integer_ticks(ax, "x")
     ax.set_ylabel(ylabel)
     if log_scale:
         ax.set_yscale("log")
@@ -88,13 +94,12 @@ def plot_loss(
     return ax
 
 
-def _check_options(ax: object, log_scale: object, mark_best: object, title: object, ylabel: object):
+def _check_options(ax: object, title: object, ylabel: object) -> None:
     if ax is not None:
         from matplotlib.axes import Axes
 
         if not isinstance(ax, Axes):
             raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    check_flags(log_scale=log_scale, mark_best=mark_best)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     if not isinstance(ylabel, str):

@@ -89,3 +89,21 @@ def test_label_names_every_legend_entry_of_a_run():
         "validation loss (run B)",
         "best epoch (3) (run B)",
     ]
+
+
+def test_draws_in_the_course_style_with_whole_epoch_ticks():
+    from matplotlib.colors import to_hex
+
+    from helpers.style import PALETTE, STYLE_FILE
+
+    with plt.style.context(STYLE_FILE):
+        ax = plot_loss([1.0, 0.5, 0.6], [1.1, 0.7, 0.8])  # 3 epochs: matplotlib would tick 1.25
+        ax.figure.canvas.draw()
+        assert tuple(ax.figure.get_size_inches()) == tuple(plt.rcParams["figure.figsize"])
+    lines = lines_by_label(ax)
+    assert to_hex(lines["training loss"].get_color()) == PALETTE[0].lower()
+    assert to_hex(lines["validation loss"].get_color()) == PALETTE[1].lower()
+    assert lines["training loss"].get_linestyle() != lines["validation loss"].get_linestyle()
+    assert to_hex(lines["best epoch (2)"].get_color()) == PALETTE[6].lower()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)

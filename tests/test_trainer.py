@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ def loaders(n_train: int = 12, n_valid: int = 6, batch_size: int = 4, seed: int 
     g = torch.Generator().manual_seed(seed)
     X, y = (
         torch.randn(n_train + n_valid, 1, generator=g),
-        torch.randn(n_train + n_valid, generator=g),
+        torch.randn(n_train + n_valid, 1, generator=g),  # (N, 1), as the model's output
     )
     train = DataLoader(TensorDataset(X[:n_train], y[:n_train]), batch_size=batch_size)
     valid = DataLoader(TensorDataset(X[n_train:], y[n_train:]), batch_size=batch_size)
@@ -82,20 +83,28 @@ def test_best_rule_prints_one_line_naming_stop_and_best_epoch(capsys):
     assert "epoch 6" in lines[0] and "best epoch 3" in lines[0] and "restored" in lines[0]
 
 
-def test_min_delta_requires_a_large_enough_improvement():
+def test_min_delta_requires_a_large_enough_improvement(capsys):
     curve = [1.0, 0.95, 0.92, 0.91, 0.5]
     model, criterion, (_, valid_loss) = scripted_run(curve, patience=3, min_delta=0.1)
     assert len(valid_loss) == 4
     assert same_weights(model, criterion.snapshots[0])
+    # the message names the restored epoch as what it is, not as the lowest loss (epoch 4)
+    assert capsys.readouterr().out == (
+        "Early stopping at epoch 4: no improvement by more than min_delta=0.1 for 3 epochs; "
+        "the last such improvement was epoch 1 (validation loss 1.0000), weights restored.\n"
+    )
     _, _, (_, valid_loss) = scripted_run(curve, patience=3, min_delta=0.0)
     assert len(valid_loss) == 5
 
 
-def test_lecture_rule_needs_consecutive_increases():
+def test_lecture_rule_needs_consecutive_increases(capsys):
     rising = [3.0, 2.0, 1.0, 1.1, 1.2, 1.3, 0.5]
     model, criterion, (_, valid_loss) = scripted_run(rising, patience=3, stopping="consecutive")
     assert len(valid_loss) == 6
     assert same_weights(model, criterion.snapshots[2])
+    assert "rose in 3 consecutive epochs; best epoch 3 (validation loss 1.0000)" in (
+        capsys.readouterr().out
+    )
 
 
 def test_lecture_rule_never_stops_on_a_zigzag_that_the_best_rule_stops_early():
@@ -112,11 +121,13 @@ def test_restore_best_false_keeps_the_last_weights():
     assert same_weights(model, criterion.snapshots[-1])
 
 
-def test_without_early_stopping_runs_every_epoch_and_still_restores_best():
+def test_without_early_stopping_runs_every_epoch_and_keeps_the_last_weights():
     curve = [3.0, 1.0, 2.0, 2.5, 2.7, 2.8]
     model, criterion, (_, valid_loss) = scripted_run(curve, patience=None)
     assert len(valid_loss) == 6
-    assert same_weights(model, criterion.snapshots[1])
+    assert same_weights(model, criterion.snapshots[-1])  # as the hand-written loop leaves it
+    model, criterion, _ = scripted_run(curve, patience=None, restore_best=True)
+    assert same_weights(model, criterion.snapshots[1])  # asked for explicitly
 
 
 class ModeRecorder(nn.Module):
@@ -159,7 +170,7 @@ def test_dropout_is_off_during_validation():
     model.eval()
     with torch.no_grad():
         X, y = valid.dataset.tensors
-        expected = nn.functional.mse_loss(model(X).squeeze(1), y).item()
+        expected = nn.functional.mse_loss(model(X), y).item()
     assert valid_loss == pytest.approx([expected] * 3, rel=1e-6)
 
 
@@ -172,10 +183,8 @@ def test_epoch_loss_is_weighted_by_batch_size_with_a_short_last_batch():
     with torch.no_grad():
         for loader, reported in ((train, train_loss[0]), (valid, valid_loss[0])):
             X, y = loader.dataset.tensors
-            whole = nn.functional.mse_loss(model(X).squeeze(1), y).item()
-            batch_means = [
-                nn.functional.mse_loss(model(xb).squeeze(1), yb).item() for xb, yb in loader
-            ]
+            whole = nn.functional.mse_loss(model(X), y).item()
+            batch_means = [nn.functional.mse_loss(model(xb), yb).item() for xb, yb in loader]
             assert reported == pytest.approx(whole, rel=1e-6)
             assert sum(batch_means) / len(batch_means) != pytest.approx(whole, rel=1e-3)
 
@@ -190,13 +199,17 @@ def test_a_sum_criterion_gives_the_mean_per_sample_times_the_batch_size():
     assert summed[0] == pytest.approx(4 * mean[0], rel=1e-6)
 
 
-def test_match_shape_squeezes_regression_output_only():
-    assert match_shape(torch.zeros(5, 1), torch.zeros(5)).shape == (5,)
-    assert match_shape(torch.zeros(5, 3), torch.zeros(5)).shape == (5, 3)
-    assert match_shape(torch.zeros(5, 1), torch.zeros(5, 1)).shape == (5, 1)
-    assert match_shape(torch.zeros(5), torch.zeros(5)).shape == (5,)
+def test_match_shape_warns_with_the_fix_and_squeezes_regression_output_only():
+    with pytest.warns(UserWarning, match=r"\(N, N\).*y\.view\(-1, 1\)"):
+        assert match_shape(torch.zeros(5, 1), torch.zeros(5)).shape == (5,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the shapes that are right pass silently
+        assert match_shape(torch.zeros(5, 3), torch.zeros(5)).shape == (5, 3)
+        assert match_shape(torch.zeros(5, 1), torch.zeros(5, 1)).shape == (5, 1)
+        assert match_shape(torch.zeros(5), torch.zeros(5)).shape == (5,)
 
 
+@pytest.mark.filterwarnings("ignore:the model's output has shape")
 def test_regression_output_is_not_broadcast_against_the_targets():
     model = nn.Linear(1, 1)
     with torch.no_grad():
@@ -247,7 +260,7 @@ def test_a_non_finite_loss_stops_cleanly_keeping_history_and_best_weights(value,
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     criterion = ExplodingLoss(bad_from_batch=8, value=value)  # the first bad batch is in epoch 3
     train_loss, valid_loss = trainer(
-        model, criterion, optimizer, train, valid, epochs=10, patience=None
+        model, criterion, optimizer, train, valid, epochs=10, patience=None, restore_best=True
     )
     assert len(train_loss) == len(valid_loss) == 2
     assert all(math.isfinite(v) for v in train_loss + valid_loss)
@@ -261,7 +274,7 @@ def test_gradient_clipping_bounds_the_update():
     torch.manual_seed(0)
     model = nn.Linear(1, 1)
     before = torch.cat([p.detach().clone().flatten() for p in model.parameters()])
-    X, y = torch.full((4, 1), 100.0), torch.full((4,), -100.0)  # a huge gradient
+    X, y = torch.full((4, 1), 100.0), torch.full((4, 1), -100.0)  # a huge gradient
     data = DataLoader(TensorDataset(X, y), batch_size=4)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
     trainer(
@@ -272,8 +285,8 @@ def test_gradient_clipping_bounds_the_update():
 
 
 def test_each_step_uses_only_the_gradient_of_its_own_batch():
-    # The trainer clears .grad itself (what optimizer.zero_grad() does): if it did not, later
-    # batches would step with accumulated gradients and the weights would differ.
+    # If the trainer did not call optimizer.zero_grad(), later batches would step with
+    # accumulated gradients and the weights would differ.
     trainloader, validloader = loaders(n_train=12, batch_size=4)  # 3 steps per epoch
     torch.manual_seed(0)
     by_trainer = nn.Linear(1, 1)
@@ -286,13 +299,13 @@ def test_each_step_uses_only_the_gradient_of_its_own_batch():
     for _ in range(2):
         for X, y in trainloader:
             optimizer.zero_grad()
-            nn.functional.mse_loss(by_hand(X).squeeze(-1), y).backward()
+            nn.functional.mse_loss(by_hand(X), y).backward()
             optimizer.step()
     for got, want in zip(by_trainer.parameters(), by_hand.parameters(), strict=True):
         assert torch.equal(got, want)
 
 
-def test_an_optimizer_with_its_own_zero_grad_keeps_it():
+def test_optimizer_zero_grad_is_called_once_per_training_batch():
     class CountingSGD(torch.optim.SGD):
         calls = 0
 
@@ -307,7 +320,7 @@ def test_an_optimizer_with_its_own_zero_grad_keeps_it():
     assert CountingSGD.calls == 2 * 3  # once per training batch
 
 
-def test_a_module_with_its_own_train_keeps_it():
+def test_a_model_that_overrides_train_and_eval_has_them_called():
     # e.g. a module that keeps a frozen layer in eval mode: the trainer must go through its train()
     class FrozenDropout(nn.Module):
         def __init__(self):
@@ -315,12 +328,17 @@ def test_a_module_with_its_own_train_keeps_it():
             self.linear = nn.Linear(1, 1)
             self.dropout = nn.Dropout(0.5)
             self.modes: list[bool] = []
+            self.evals = 0
 
         def train(self, mode: bool = True):
             self.modes.append(mode)
             super().train(mode)
             self.dropout.eval()  # always off
             return self
+
+        def eval(self):
+            self.evals += 1
+            return super().eval()
 
         def forward(self, x):
             assert not self.dropout.training
@@ -330,25 +348,10 @@ def test_a_module_with_its_own_train_keeps_it():
     model = FrozenDropout()
     trainer(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), trainloader,
             validloader, epochs=2, patience=None)  # fmt: skip
-    assert model.modes == [True] + [False, True] * 2  # start, then eval and back each epoch
-
-
-def test_a_module_with_its_own_setattr_sees_every_mode_change():
-    # torch.compile's wrapper is such a module: it forwards `training` to the compiled model
-    modes: list[bool] = []
-
-    class LoggedLinear(nn.Linear):
-        def __setattr__(self, name, value):
-            if name == "training":
-                modes.append(value)
-            super().__setattr__(name, value)
-
-    model = LoggedLinear(1, 1)
-    modes.clear()
-    trainloader, validloader = loaders(n_train=12, batch_size=4)
-    trainer(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1), trainloader,
-            validloader, epochs=2, patience=None)  # fmt: skip
-    assert modes == [True] + [False, True] * 2
+    assert model.modes == [True, False] * 2 + [
+        True
+    ]  # train(), eval() each epoch; train() at the end
+    assert model.evals == 2
 
 
 def test_every_submodule_is_in_eval_mode_during_validation_and_in_train_mode_after():
@@ -365,19 +368,6 @@ def test_every_submodule_is_in_eval_mode_during_validation_and_in_train_mode_aft
     on, off = (True,) * 6, (False,) * 6
     assert seen == [on, on, off] * 2
     assert all(m.training for m in model.modules())
-
-
-def test_log_every_prints_a_compact_line_per_period(capsys):
-    scripted_run([5.0, 4.0, 3.0, 2.0], patience=None, log_every=2)
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[:2] for line in lines] == [["epoch", "2"], ["epoch", "4"]]
-
-
-def test_progress_display_ends_in_a_fixed_final_state(capsys):
-    scripted_run([5.0, 4.0, 3.0, 2.0], patience=None, progress=True)
-    out = capsys.readouterr().out
-    final = out.split("\r")[-1]
-    assert final.startswith("[####################] epoch 4/4") and final.endswith("\n")
 
 
 def test_batches_are_moved_to_the_models_device():

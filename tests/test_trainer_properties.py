@@ -3,7 +3,7 @@
 * For any data size and batch size, each reported epoch loss is the loss over the whole data set
   (the learning rate is 0, so the model does not move within an epoch).
 * For any validation curve, early stopping stops exactly where its rule says and leaves the
-  weights of the best epoch (or of the last one, with ``restore_best=False``).
+  weights of the best epoch (or of the last one, with ``patience=None`` or ``restore_best=False``).
 * A NaN or infinite loss mid-training stops cleanly, keeps the history of the completed epochs
   and restores the best weights.
 
@@ -59,7 +59,7 @@ def test_epoch_loss_is_the_loss_over_the_whole_data_set(
 ):
     generator = torch.Generator().manual_seed(seed)
     X = torch.randn(n_train + n_valid, 2, generator=generator)
-    y = torch.randn(n_train + n_valid, generator=generator)
+    y = torch.randn(n_train + n_valid, 1, generator=generator)
     train = TensorDataset(X[:n_train], y[:n_train])
     valid = TensorDataset(X[n_train:], y[n_train:])
     trainloader = DataLoader(train, batch_size=batch_size, shuffle=shuffle, generator=generator)
@@ -80,8 +80,8 @@ def test_epoch_loss_is_the_loss_over_the_whole_data_set(
     )
 
     with torch.no_grad():
-        whole_train = criterion(model(X[:n_train]).squeeze(-1), y[:n_train]).item()
-        whole_valid = criterion(model(X[n_train:]).squeeze(-1), y[n_train:]).item()
+        whole_train = criterion(model(X[:n_train]), y[:n_train]).item()
+        whole_valid = criterion(model(X[n_train:]), y[n_train:]).item()
     assert len(train_loss) == len(valid_loss) == 2
     for value in train_loss:
         assert math.isclose(value, whole_train, rel_tol=1e-5, abs_tol=1e-6)
@@ -123,7 +123,7 @@ def scripted(curve: list[float], bad_train_epoch: int | None = None):
 
 
 def expected_run(curve, patience, stopping, min_delta):
-    """(epochs run, best epoch) by the rules as the docstring states them."""
+    """(epochs run, best epoch, whether the rule fired) by the rules as the docstring states."""
     best, best_epoch, waited = math.inf, 0, 0
     for epoch, value in enumerate(curve, start=1):
         if value < best - (min_delta if stopping == "best" else 0.0):
@@ -133,13 +133,13 @@ def expected_run(curve, patience, stopping, min_delta):
         else:
             waited = waited + 1 if epoch > 1 and value > curve[epoch - 2] else 0
         if patience is not None and waited >= patience:
-            return epoch, best_epoch
-    return len(curve), best_epoch
+            return epoch, best_epoch, True
+    return len(curve), best_epoch, False
 
 
-def run(curve, patience, stopping="best", min_delta=0.0, restore_best=True, bad_train_epoch=None):
+def run(curve, patience, stopping="best", min_delta=0.0, restore_best=None, bad_train_epoch=None):
     model = Counter()
-    one_batch = DataLoader(TensorDataset(torch.zeros(3, 1), torch.zeros(3)), batch_size=3)
+    one_batch = DataLoader(TensorDataset(torch.zeros(3, 1), torch.zeros(3, 1)), batch_size=3)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
     (train_loss, valid_loss), printed = quietly(
         trainer,
@@ -164,32 +164,35 @@ patiences = st.one_of(st.none(), st.integers(1, 5))
 @FAST
 @given(curve=curves, patience=patiences, min_delta=st.sampled_from([0.0, 0.25, 0.5]))
 def test_best_rule_stops_where_it_should_and_restores_the_best_weights(curve, patience, min_delta):
-    stop, best = expected_run(curve, patience, "best", min_delta)
+    stop, best, early = expected_run(curve, patience, "best", min_delta)
     w, train_loss, valid_loss, printed = run(curve, patience, "best", min_delta)
     assert valid_loss == curve[:stop]
     assert len(train_loss) == stop
-    assert w == best, "the weights of the best epoch are restored"
-    early = stop < len(curve)
+    if patience is None:  # no early stopping: the last weights stay, as in a hand-written loop
+        assert w == stop
+    else:
+        assert w == best, "the weights of the best epoch are restored"
     assert ("Early stopping at epoch" in printed) == early
     if early:
         assert f"Early stopping at epoch {stop}:" in printed
-        assert f"best epoch {best} " in printed
+        assert f" {best} (validation loss" in printed
 
 
 @FAST
 @given(curve=curves, patience=patiences)
 def test_consecutive_rule_stops_where_it_should(curve, patience):
-    stop, best = expected_run(curve, patience, "consecutive", 0.0)
+    stop, best, early = expected_run(curve, patience, "consecutive", 0.0)
     w, _, valid_loss, printed = run(curve, patience, "consecutive")
     assert valid_loss == curve[:stop]
-    assert w == best
-    assert ("Early stopping at epoch" in printed) == (stop < len(curve))
+    assert ("Early stopping at epoch" in printed) == early
+    if patience is not None:
+        assert w == best
 
 
 @FAST
 @given(curve=curves, patience=patiences)
 def test_without_restore_best_the_last_weights_stay(curve, patience):
-    stop, _ = expected_run(curve, patience, "best", 0.0)
+    stop, _, _ = expected_run(curve, patience, "best", 0.0)
     w, _, valid_loss, _ = run(curve, patience, "best", restore_best=False)
     assert len(valid_loss) == stop
     assert w == stop
@@ -210,11 +213,13 @@ def test_non_finite_loss_stops_cleanly_and_keeps_the_history(curve, data, value,
         curve[bad - 1] = value
     else:
         bad_train_epoch = bad
-    w, train_loss, valid_loss, printed = run(curve, None, bad_train_epoch=bad_train_epoch)
+    w, train_loss, valid_loss, printed = run(
+        curve, None, restore_best=True, bad_train_epoch=bad_train_epoch
+    )
     assert valid_loss == curve[: bad - 1], "the completed epochs are kept"
     assert len(train_loss) == bad - 1
     assert f"Stopped at epoch {bad}: the {where} loss is" in printed
     if bad > 1:
-        _, best = expected_run(curve[: bad - 1], None, "best", 0.0)
+        _, best, _ = expected_run(curve[: bad - 1], None, "best", 0.0)
         assert w == best, "the best weights are restored"
         assert f"restored the weights of epoch {best}" in printed
