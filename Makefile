@@ -19,7 +19,7 @@ export PYTHONHASHSEED  := 0
 # .pyc files; with PYTHONDONTWRITEBYTECODE set it rewrites ~140 modules in every process, ~1.4 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup browser-deps lab test check-outputs outputs lint bench clean student colab-check
+.PHONY: setup browser-deps lab test check-outputs outputs stress lint bench clean student colab-check
 
 setup: $(STAMP)
 
@@ -38,8 +38,11 @@ browser-deps: $(STAMP)
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
 
+# The project's Jupyter configuration (.jupyter/: no news feed, no update check, no PyPI
+# queries) comes first on the config path; a user's own config still overrides it.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -rs $(PYTEST_ARGS)
@@ -53,6 +56,12 @@ check-outputs: $(STAMP)
 NB ?= notebooks/*.ipynb
 outputs: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --write $(NB)
+
+# Execution-stall stress test (issue 15; README, maintainers' notes): many runs in fresh kernels
+# with a short cell timeout, under CPU contention. Not part of `make test`. STRESS_ARGS=--runs 200
+STRESS_ARGS ?=
+stress: $(STAMP)
+	$(BIN)/python tools/stress_kernel.py $(STRESS_ARGS)
 
 # Timings and targets (README, "Performance"); writes benchmarks/results.json. BENCH_ARGS=--quick
 bench: $(STAMP)
