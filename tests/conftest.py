@@ -21,6 +21,15 @@ from course_tools import ROOT
 TESTS = ROOT / "tests"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The figure lint (tools/figure_lint.py): every kernel started from here on, nbval's one per
+    # notebook included, loads it from this IPython directory; a cell that shows a figure which
+    # breaks the course's figure rules then fails, naming the rule.
+    import os
+
+    os.environ["IPYTHONDIR"] = str(ROOT / "tools" / "figure_lint_ipython")
+
+
 def run_order(item: pytest.Item) -> int:
     if item.path.name.startswith("test_browser"):
         return 0
