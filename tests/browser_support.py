@@ -1,4 +1,4 @@
-"""Drive JupyterLab in headless Chromium, as a student would (used by tests/browser_suite.py).
+"""Drive JupyterLab in headless Chromium, as a student would (used by tests/test_browser.py).
 
 - :class:`JupyterLab` starts ``jupyter lab`` from this interpreter's environment (the venv) on a
   free port of 127.0.0.1, with a random token and throwaway config, data, runtime, settings and
@@ -67,7 +67,6 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 STDERR_MIME = "application/vnd.jupyter.stderr"
 ERROR_TEXT = re.compile(r"Traceback|\b\w*(Error|Exception)\b")
 WIDGET_ERRORS = ("Error displaying widget", "model not found")
-BLOCKED = "Failed to load resource: net::ERR_FAILED"  # what new_context() refuses
 
 
 def free_port() -> int:
@@ -191,16 +190,12 @@ def copy_course(root: Path, dest: Path) -> Path:
 
 @dataclass
 class NotebookReport:
+    """What the test asserts on, for one notebook."""
+
     name: str
-    code_cells: int = 0
-    seconds: float = 0.0  # open, run all, move the sliders, screenshot, close
-    timings: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # error outputs and widget failures
-    stderr: list[str] = field(default_factory=list)  # other stderr text (warnings)
     widget_cells: set[int] = field(default_factory=set)  # indices in the notebook's cells
     sliders_moved: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 # The state of the notebook in view: its code cells' prompts ("[3]:", "[*]:"), the kernel's
@@ -288,7 +283,6 @@ def kernel_ready(page, report: NotebookReport) -> bool:
     as a student would: Select, which keeps the notebook's own kernel, Python 3."""
     state = page.evaluate(PROGRESS)
     if any(d.startswith("Select Kernel") for d in state["dialogs"]):
-        report.notes.append("answered a 'Select Kernel' dialog with Select (Python 3)")
         page.locator(".jp-Dialog .jp-mod-accept").first.click()
         return False
     return idle(state)
@@ -297,9 +291,7 @@ def kernel_ready(page, report: NotebookReport) -> bool:
 def run_notebook(page, report: NotebookReport, timeout: float = 150.0) -> None:
     """Run every cell of the notebook open in ``page`` (see :class:`LabTab`), as a student does,
     and record in ``report`` what the page shows."""
-    start = time.monotonic()
     wait_for(lambda: kernel_ready(page, report), 90, "the kernel to start")
-    report.timings["kernel"] = round(time.monotonic() - start, 1)
     # Fresh outputs only: clear what the file stores, then run everything.
     click_menu(page, "Edit", "Clear Outputs of All Cells")
     wait_for(
@@ -322,8 +314,6 @@ def run_notebook(page, report: NotebookReport, timeout: float = 150.0) -> None:
     time.sleep(0.5)  # let late displays (widget views) attach
     wait_for(finished, 10, "the kernel to stay idle")
     state = page.evaluate(READ_PAGE)
-    report.timings["run"] = round(time.monotonic() - start - report.timings["kernel"], 1)
-    report.code_cells = len(state["prompts"])
     not_run = [i for i, p in enumerate(state["prompts"]) if not re.fullmatch(r"\[\d+\]:", p)]
     if not_run:
         report.errors.append(f"{len(not_run)} code cells did not run (Run All stopped)")
@@ -339,10 +329,8 @@ def run_notebook(page, report: NotebookReport, timeout: float = 150.0) -> None:
             report.widget_cells.add(out["cell"])
         elif out["mime"] == WIDGET_MIME or "Loading widget" in text:
             report.errors.append(f"{where}: widget not rendered: {text[:200]!r}")
-        elif out["mime"] == STDERR_MIME:
-            (report.errors if ERROR_TEXT.search(text) else report.stderr).append(
-                f"{where}: {text[:1500]}"
-            )
+        elif out["mime"] == STDERR_MIME and ERROR_TEXT.search(text):  # warnings do not fail
+            report.errors.append(f"{where}: {text[:1500]}")
     try:
         wait_for(lambda: all(i["complete"] for i in page.evaluate(IMAGES)), 10, "images")
     except TimeoutError:
@@ -380,7 +368,6 @@ TRACEBACKS_OF = f"""
 def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
     """In each cell that shows a widget, press an arrow key on the widget's first slider and wait
     for the figure in that cell's output to change."""
-    start = time.monotonic()
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
     for index in sorted(report.widget_cells):
         where = f"cells[{index}]"
@@ -417,7 +404,6 @@ def move_sliders(page, report: NotebookReport, timeout: float = 20.0) -> None:
             )
         for traceback in cell.evaluate(TRACEBACKS_OF):
             report.errors.append(f"{where}: after {moved}: {traceback[:1500]}")
-    report.timings["sliders"] = round(time.monotonic() - start, 1)
 
 
 def show_first_widget(page, report: NotebookReport) -> None:
@@ -455,29 +441,20 @@ class LabTab:
     def __init__(self, browser, lab: JupyterLab, name: str) -> None:
         self.browser, self.lab, self.name = browser, lab, name
         self.context = self.page = None
-        self.report: NotebookReport | None = None  # where the page's console errors go
         self.tabs_opened = 0
 
     def open(self, report: NotebookReport) -> None:
         """Open the notebook ``report.name`` and wait for its cells to show."""
-        self.report = report
-        start = time.monotonic()
         if self.page is None:
             self.tabs_opened += 1
             self.context = new_context(self.browser, self.lab)
             self.page = self.context.new_page()
-            self.page.on("pageerror", lambda e: self._console_error(str(e)))
-            self.page.on(
-                "console",
-                lambda m: m.type == "error" and self._console_error(m.text),
-            )
             workspace = f"{self.name}-{self.tabs_opened}"
             url = self.lab.notebook_url(report.name, workspace)
             self.page.goto(url, wait_until="domcontentloaded")
         else:
             self._open_from_file_browser(report.name)
         self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-        report.timings["page"] = round(time.monotonic() - start, 1)
 
     def close_notebook(self) -> None:
         """File > Close and Shut Down Notebook..., confirmed; wait until its panel is gone."""
@@ -498,10 +475,6 @@ class LabTab:
         if self.context is not None:
             self.context.close()
         self.context = self.page = None
-
-    def _console_error(self, text: str) -> None:
-        if self.report is not None and not text.startswith(BLOCKED):
-            self.report.console_errors.append(text)
 
     def _open_from_file_browser(self, name: str) -> None:
         page = self.page

@@ -1,22 +1,22 @@
-"""Shared pytest setup for the unit tests in tests/.
+"""Shared pytest setup for the unit tests in tests/ and the notebooks under nbval.
 
 Network: every test under tests/ runs with sockets blocked (pytest-socket), so no unit test can
 reach the network, or even open a local socket, by accident. A test that truly needs a local
-server (a browser test of JupyterLab, say) opts in with ``@pytest.mark.enable_socket`` or, better,
-``@pytest.mark.allow_hosts(["127.0.0.1"])``. The notebooks collected by nbval are left alone: their
-kernel talks to pytest over local ZeroMQ sockets.
+server (the browser test of JupyterLab) opts in with ``@pytest.mark.allow_hosts(["127.0.0.1"])``.
+The notebooks collected by nbval are left alone: their kernel talks to pytest over local ZeroMQ
+sockets.
 
-Order: `make test` shares the files among two pytest-xdist workers in the order collected
-(``--dist loadfile --no-loadscope-reorder``), each taking the next file when it runs short. The
-longest files go first, so that the short ones fill the gaps at the end instead of one worker
-waiting for the other: the browser test's two files (40-65 s each), then the notebooks
-under nbval (5-10 s each), then the unit tests (about 10 s in all).
+Workers: `make test` shares the tests among two pytest-xdist workers with ``--dist loadgroup``,
+which keeps each ``xdist_group`` on one worker. Every test without a group gets its file as its
+group: a notebook's cells must run in order in one kernel. The browser test's two groups go
+first, as the longest, so that the short files fill in at the end.
 """
 
 from __future__ import annotations
 
 import pytest
-from course_tools import ROOT
+
+from tools import ROOT
 
 TESTS = ROOT / "tests"
 
@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def run_order(item: pytest.Item) -> int:
-    if item.path.name.startswith("test_browser"):
+    if item.get_closest_marker("xdist_group"):
         return 0
     return 1 if item.path.suffix == ".ipynb" else 2
 
@@ -39,6 +39,8 @@ def run_order(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=run_order)  # stable: each file's items stay together and in their order
     for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         if not item.path.is_relative_to(TESTS):
             continue
         if item.get_closest_marker("enable_socket") or item.get_closest_marker("allow_hosts"):

@@ -1,24 +1,17 @@
-"""What several test files share: the repository's root, its notebooks, and load_tool, which
-imports a script of tools/ (not a package) into the tests, one module object per process."""
+"""Transitional: tests import what they share from the tools package (``from tools import ROOT,
+NOTEBOOKS, sync_notebooks``). This module stays only until tests/test_figure_lint.py and
+tests/test_draw_graphs.py, which still call ``load_tool``, switch to that; then it goes."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+import importlib
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ROOT / "tools"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # the course, in order
+from tools import NOTEBOOKS, ROOT
+
+__all__ = ["NOTEBOOKS", "ROOT", "load_tool"]
 
 
 def load_tool(name: str) -> ModuleType:
-    """``tools/<name>.py`` as the module ``tools_<name>``, loaded on first use."""
-    key = f"tools_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, TOOLS / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+    """``tools.<name>``: prefer ``from tools import <name>``."""
+    return importlib.import_module(f"tools.{name}")

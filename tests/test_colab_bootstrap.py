@@ -24,9 +24,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from course_tools import NOTEBOOKS, ROOT, load_tool
 
-sync_notebooks = load_tool("sync_notebooks")
+from tools import NOTEBOOKS, ROOT, sync_notebooks
 
 needs_git = pytest.mark.skipif(
     shutil.which("git") is None or not (ROOT / ".git").exists(),
@@ -152,7 +151,7 @@ def test_notebooks_carry_the_tested_cell() -> None:
         cells = [c for c in sync_notebooks.nbformat.read(path, 4).cells if c.cell_type == "code"]
         assert cells, f"{path.name} has no code cell"
         assert cells[0].get("id") == sync_notebooks.SETUP_ID, f"{path.name}: setup cell not first"
-        assert cells[0].source == source, f"{path.name}: run tools/sync_notebooks.py"
+        assert cells[0].source == source, f"{path.name}: run python -m tools.sync_notebooks"
 
 
 # What the notebooks may import beyond the standard library: what Colab ships (its torch,

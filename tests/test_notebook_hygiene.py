@@ -3,41 +3,33 @@
 Format (nbformat 4 with cell ids, a clean Run All, no stored errors, kernelspec python3), privacy
 (no absolute paths, user or host names in outputs or metadata), size (notebook < 2 MB, each image
 < 300 kB, no widget state), structure (one title, objectives first, summary and exercises last)
-and links (every relative link, image and anchor resolves). Also the README's notebook list, and
-the comparison rules of tools/check_outputs.py. The Colab badge and setup cell are checked by
-tests/test_sync_notebooks.py and tests/test_colab_bootstrap.py.
+and links (every relative link, image and anchor resolves). Also the README's notebook list.
+The Colab badge and setup cell are checked by tests/test_sync_notebooks.py and
+tests/test_colab_bootstrap.py, the exercises' format by tests/test_exercises.py.
 """
 
 from __future__ import annotations
 
 import base64
 import getpass
-import importlib
-import inspect
 import json
-import pkgutil
 import platform
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import matplotlib
 import nbformat
 import pytest
-from course_tools import NOTEBOOKS, ROOT, load_tool
+
+from tools import NOTEBOOKS, ROOT, sync_notebooks
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 IDS = [path.name for path in NOTEBOOKS]
 
 MAX_NOTEBOOK_BYTES = 2_000_000
 MAX_IMAGE_BYTES = 300_000
-matplotlib.use("Agg")
 
 IMAGE_KEYS = ("image/png", "image/jpeg", "image/gif")
-
-
-sync_notebooks = load_tool("sync_notebooks")
-check_outputs = load_tool("check_outputs")
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -267,34 +259,16 @@ def test_one_title_then_objectives_and_prerequisites(path):
 
 
 @notebooks
-def test_summary_then_exercises_with_solutions_at_the_end(path):
-    nb = read(path)
-    sections = []  # (level, text, index of the cell)
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown":
-            sections += [(level, text, index) for level, text in headings(cell.source)]
-    level2 = [text for level, text, _ in sections if level == 2]
+def test_summary_then_exercises_at_the_end(path):
+    level2 = [
+        text
+        for cell in markdown_cells(read(path))
+        for level, text in headings(cell.source)
+        if level == 2
+    ]
     assert level2[-2:] == ["Summary", "Exercises"], (
         f"the last sections must be '## Summary' then '## Exercises', found {level2[-3:]}"
     )
-    start = max(i for i, (lv, text, _) in enumerate(sections) if (lv, text) == (2, "Exercises"))
-    after = sections[start + 1 :]
-    solutions = [text for level, text, _ in after if level == 3 and text.startswith("Solution")]
-    expected = [f"Solution to exercise {k}" for k in range(1, len(solutions) + 1)]
-    assert len(solutions) >= 3, f"need at least 3 exercises with solutions, found {solutions}"
-    assert solutions == expected, f"solutions must be numbered 1, 2, 3 ...: {solutions}"
-    # Each solution has a code cell before the next heading cell, so the solutions are tested.
-    heading_cells = sorted({index for _, _, index in after})
-    for text_index, (level, text, index) in enumerate(after):
-        if level != 3 or not text.startswith("Solution"):
-            continue
-        following = [i for i in heading_cells if i > index]
-        end = following[0] if following else len(nb.cells)
-        if text_index + 1 < len(after) and after[text_index + 1][2] == index:
-            end = index  # another heading in the same cell: no code in between
-        assert any(c.cell_type == "code" for c in nb.cells[index + 1 : end]), (
-            f"'### {text}' needs a runnable code cell"
-        )
 
 
 # --- links ------------------------------------------------------------------------------------
@@ -394,195 +368,3 @@ def test_readme_notebook_list_matches_the_notebooks_folder():
         listed += local
     present = [path.relative_to(ROOT).as_posix() for path in NOTEBOOKS]
     assert listed == present, f"README lists {listed}\nnotebooks/ holds {present}"
-
-
-# --- tools/check_outputs.py (its comparison rules; nothing executed) --------------------------
-
-
-def test_sanitize_rules_apply_in_order():
-    rules = check_outputs.load_rules()
-    assert rules, "the sanitize file has no rules"
-    assert check_outputs.sanitize("at 0x7f3a2b1c4d50, ~1.25 ms", rules) == "at 0xADDRESS, ~N ms"
-
-
-def test_streams_are_merged_and_carriage_returns_applied_as_nbval_does():
-    out = nbformat.v4.new_output
-    progress = _code([out("stream", name="stdout", text="epoch 1\repoch 2\r"),
-                      out("stream", name="stdout", text="epoch 3\ndone\n"),
-                      out("stream", name="stderr", text="a warning\n")])  # fmt: skip
-    final = _code([out("stream", name="stderr", text="a warning\n"),
-                   out("stream", name="stdout", text="epoch 3\ndone\n")])  # fmt: skip
-    assert check_outputs.cell_text(progress, {}) == check_outputs.cell_text(final, {})
-    assert "[stdout]\nepoch 3\ndone\n" in check_outputs.cell_text(progress, {})
-
-
-def test_cells_nbval_skips_or_does_not_check_are_not_compared():
-    def cell(source="x = 1", tags=()):
-        return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)})
-
-    for skipped in (cell("# NBVAL_SKIP\nx = 1"), cell("#NBVAL_SKIP"), cell("# NBVAL_IGNORE_OUTPUT"),
-                    cell(tags=["nbval-skip"]), cell(tags=["nbval-ignore-output"])):  # fmt: skip
-        assert not check_outputs.compared(skipped), skipped
-    for checked in (cell(), cell("# NBVAL_CHECK_OUTPUT"), cell("# a comment")):
-        assert check_outputs.compared(checked), checked
-
-
-def _code(outputs, tags=()):
-    cell = nbformat.v4.new_code_cell("x", outputs=outputs)
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
-
-
-def test_outputs_compare_after_sanitising_and_merging_streams():
-    rules = check_outputs.load_rules()
-    stream = nbformat.v4.new_output
-    a = _code(
-        [
-            stream("stream", name="stdout", text="t ~1.5 ms\n"),
-            stream("stream", name="stdout", text="x\ry\n"),
-            stream(
-                "execute_result", data={"text/plain": "<obj at 0x7f00aa11bb22>"}, execution_count=1
-            ),
-        ]
-    )
-    b = _code(
-        [
-            stream("stream", name="stdout", text="t ~2.75 ms\ny\n"),
-            stream(
-                "execute_result", data={"text/plain": "<obj at 0x7f00cc33dd44>"}, execution_count=1
-            ),
-        ]
-    )
-    assert check_outputs.cell_text(a, rules) == check_outputs.cell_text(b, rules)
-    c = _code([stream("stream", name="stdout", text="t ~2.75 ms\nz\n")])
-    assert check_outputs.cell_text(a, rules) != check_outputs.cell_text(c, rules)
-    error = _code([stream("error", ename="ValueError", evalue="bad", traceback=["tb"])])
-    assert check_outputs.cell_text(error, rules) == "[ename]\nValueError\n[evalue]\nbad"
-    markdown = _code([stream("display_data", data={"text/markdown": "**a**", "image/png": "x"})])
-    assert check_outputs.cell_text(markdown, rules) == "[text/markdown]\n**a**"  # no image
-
-
-def test_differences_report_changed_cells_and_skip_ignored_ones():
-    rules = check_outputs.load_rules()
-    out = nbformat.v4.new_output
-
-    def notebook(value, widget):
-        cells = [
-            _code([out("stream", name="stdout", text=f"loss {value}\n")]),
-            _code([out("stream", name="stdout", text=f"{widget}\n")], tags=["nbval-ignore-output"]),
-        ]
-        for index, cell in enumerate(cells):
-            cell.id = f"cell-{index}"
-        return nbformat.v4.new_notebook(cells=cells)
-
-    same = {"stored": notebook("0.1234", 1), "OMP_NUM_THREADS=2": notebook("0.1234", 2)}
-    assert check_outputs.differences(same, rules) == []
-    changed = {"stored": notebook("0.1234", 1), "OMP_NUM_THREADS=2": notebook("0.1235", 1)}
-    (report,) = check_outputs.differences(changed, rules)
-    assert "-loss 0.1234" in report and "+loss 0.1235" in report and "OMP_NUM_THREADS=2" in report
-
-
-# --- every plotting helper labels every axis it draws -----------------------------------------
-
-
-def plotting_functions():
-    """Public functions of every helpers module that draw: named plot* or returning Axes/Figure."""
-    import helpers
-
-    found = {}
-    for info in pkgutil.iter_modules(helpers.__path__):
-        module = importlib.import_module(f"helpers.{info.name}")
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if name.startswith("_") or function.__module__ != module.__name__:
-                continue
-            returns = str(inspect.signature(function).return_annotation)
-            if name.startswith("plot") or "Axes" in returns or "Figure" in returns:
-                found[f"{module.__name__}.{name}"] = function
-    return found
-
-
-# Example calls of each plotting helper (keyword arguments; "ax" = a fresh Axes is passed in).
-# A new plotting helper must be added here, so that the rule below covers it.
-PLOT_EXAMPLES = {
-    "helpers.plotting.plot_loss": [
-        {"train_loss": [1.0, 0.5, 0.4]},
-        {"train_loss": [1.0, 0.5, 0.4], "valid_loss": [1.1, 0.6, 0.7]},
-        {"train_loss": [1.0, 0.1], "valid_loss": [2.0, 0.2], "log_scale": True, "title": "t"},
-        {"train_loss": [1.0, 0.5], "valid_loss": [1.1, 0.6], "mark_best": False, "ax": "ax"},
-    ],
-}
-
-
-def unlabelled_axes(figure) -> list[str]:
-    """Every axis of an Axes with data in ``figure`` that has no label (shared or super labels
-    count)."""
-    problems = []
-    for index, ax in enumerate(figure.axes):
-        if not (ax.get_visible() and ax.axison):
-            continue
-        colorbar = getattr(ax, "_colorbar", None)
-        if colorbar is not None:
-            long_axis = ax.yaxis if colorbar.orientation == "vertical" else ax.xaxis
-            if not long_axis.get_label_text().strip():
-                problems.append(f"colorbar axes {index} has no label")
-            continue
-        if not ax.has_data():
-            continue
-        for letter in "xy":
-            axis = getattr(ax, f"{letter}axis")
-            if not axis.get_visible() or axis.get_label_text().strip():
-                continue
-            shared = getattr(ax, f"get_shared_{letter}_axes")().get_siblings(ax)
-            if any(getattr(o, f"{letter}axis").get_label_text().strip() for o in shared):
-                continue
-            sup = getattr(figure, f"_sup{letter}label", None)
-            if sup is not None and sup.get_text().strip():
-                continue
-            problems.append(f"axes {index} ({ax.get_title()!r}) has no {letter} label")
-    return problems
-
-
-def test_unlabelled_axes_are_found():
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2)
-    left.plot([1, 2], [3, 4])
-    right.plot([1, 2], [3, 4])
-    right.set_xlabel("Epoch")
-    right.set_ylabel("Loss")
-    try:
-        assert unlabelled_axes(figure) == [
-            "axes 0 ('') has no x label",
-            "axes 0 ('') has no y label",
-        ]
-    finally:
-        plt.close(figure)
-
-
-def test_every_plotting_helper_has_examples():
-    missing = sorted(set(plotting_functions()) - set(PLOT_EXAMPLES))
-    assert not missing, f"add example calls for {missing} to PLOT_EXAMPLES"
-
-
-@pytest.mark.parametrize(
-    ("name", "kwargs"),
-    [(name, kwargs) for name, calls in PLOT_EXAMPLES.items() for kwargs in calls],
-)
-def test_plotting_helpers_label_every_axis_they_draw(name, kwargs):
-    import matplotlib.pyplot as plt
-
-    module_name, _, function_name = name.rpartition(".")
-    function = getattr(importlib.import_module(module_name), function_name)
-    plt.close("all")
-    kwargs = dict(kwargs)
-    if kwargs.get("ax") == "ax":
-        _, kwargs["ax"] = plt.subplots()
-    try:
-        result = function(**kwargs)
-        figures = {getattr(result, "figure", None) or plt.gcf()}
-        figures |= {plt.figure(n) for n in plt.get_fignums()}
-        problems = [p for figure in figures for p in unlabelled_axes(figure)]
-        assert not problems, f"{name}({kwargs}): {problems}"
-    finally:
-        plt.close("all")

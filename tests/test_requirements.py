@@ -1,12 +1,13 @@
 """requirements.txt (the pip route) and environment.yml (the conda route) name the same packages
-at the same versions, and the conda route installs the course package as the README says."""
+at the same versions, and the conda route installs the course package as the README says.
+
+environment.yml is read line by line (the flat form conda's own files take: ``key: value``, and
+``- item`` lists, one level of ``- pip:`` inside), so that the tests need no YAML library."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # PyPI name -> conda-forge name, where they differ.
@@ -29,7 +30,25 @@ def pip_pins() -> dict[str, str]:
 
 
 def environment() -> dict:
-    return yaml.safe_load((ROOT / "environment.yml").read_text())
+    """environment.yml as {"name": ..., "channels": [...], "dependencies": [...]}."""
+    env: dict = {}
+    key = None
+    for raw in (ROOT / "environment.yml").read_text().splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item = re.fullmatch(r"(\s*)- (.+)", line)
+        if item is None:  # "key: value" or "key:" at the top level
+            assert not line.startswith(" "), f"environment.yml: unexpected line {raw!r}"
+            key, _, value = line.partition(":")
+            env[key] = value.strip() or []
+        elif item.group(2) == "pip:":
+            env[key].append({"pip": []})
+        elif len(item.group(1)) > 2:  # an entry of the pip: list
+            env[key][-1]["pip"].append(item.group(2))
+        else:
+            env[key].append(item.group(2))
+    return env
 
 
 def conda_specs() -> dict[str, tuple[str, str]]:

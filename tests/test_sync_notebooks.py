@@ -8,9 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_tools import NOTEBOOKS, ROOT, load_tool
 
-sync_notebooks = load_tool("sync_notebooks")
+from tools import NOTEBOOKS, ROOT, sync_notebooks
 
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s\"'>]+")
 REPO, BRANCH = "https://github.com/someone/course", "trunk"
@@ -21,8 +20,8 @@ def colab_links(text: str) -> list[str]:
 
 
 def test_everything_is_in_sync() -> None:
-    """`python tools/sync_notebooks.py --check` finds nothing stale (notebooks and README)."""
-    assert sync_notebooks.main(["--check"]) == 0, "run: .venv/bin/python tools/sync_notebooks.py"
+    """`python -m tools.sync_notebooks --check` finds nothing stale (notebooks and README)."""
+    assert sync_notebooks.main(["--check"]) == 0, "run: .venv/bin/python -m tools.sync_notebooks"
 
 
 def test_one_repository_address_in_pyproject() -> None:

@@ -1,19 +1,19 @@
 """The course's performance benchmark (`make bench`): prints a table, writes the same as JSON.
 
-    python tools/bench.py                    # everything; writes benchmarks/results.json
-    python tools/bench.py --skip-make-test   # all but the `make test` run
-    python tools/bench.py --quick            # fewer repeats, no `make test`, for iterating
-    python tools/bench.py --only trainer     # one part: imports, trainer, notebooks, widgets, test
-    python tools/bench.py --table benchmarks/results.json   # reprint a saved run's table
+    python -m tools.bench                    # everything; writes benchmarks/results.json
+    python -m tools.bench --skip-make-test   # all but the `make test` run
+    python -m tools.bench --quick            # fewer repeats, no `make test`, for iterating
+    python -m tools.bench --only trainer     # one part: imports, trainer, notebooks, widgets, test
+    python -m tools.bench --table benchmarks/results.json   # reprint a saved run's table
 
 It measures, on this machine:
 
 1. each notebook's execution time in a fresh kernel (kernel start-up and every cell, with
    tools/run_notebooks.py's client as `make outputs` runs it), their total, and the wall time of
    `make test` on the warm venv;
-2. ``helpers.trainer`` against a hand-written loop doing the same work and against the lecture's
-   trainer (tools/bench_trainer.py): the median ratio of interleaved runs with its 95 % interval,
-   and the overhead in microseconds per epoch, for a tiny and a mid-sized model;
+2. ``helpers.trainer`` against a hand-written loop doing the same work (tools/bench_trainer.py):
+   the median ratio of interleaved runs with its 95 % interval, and the overhead in microseconds
+   per epoch, for a tiny and a mid-sized model;
 3. every interactive widget's update latency, median and worst over a sweep of its controls
    (tools/bench_widgets.py), in the kernel that has just run the notebook for item 1;
 4. the time ``import helpers`` adds to ``import torch``, in fresh interpreters.
@@ -42,8 +42,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+from tools import ROOT  # noqa: E402
 
 PARTS = ("imports", "trainer", "notebooks", "widgets", "test")
 TARGETS = {
@@ -202,7 +201,7 @@ def bench_make_test() -> dict:
 
 # ----------------------------------------------------------------------------------- widgets
 def bench_widgets(paths: list[Path]) -> list[dict]:
-    from bench_widgets import measure
+    from tools.bench_widgets import measure
 
     results = []
     for path in paths:
@@ -284,9 +283,7 @@ def evaluate(results: dict) -> list[dict]:
             low, high = c["median_ratio_ci95"]
             shown = (
                 f"{c['median_ratio']:.3f}× (95 % interval {low:.3f}-{high:.3f}; "
-                f"{c['overhead_us_per_epoch']:+.0f} µs/epoch; "
-                f"CPU time {c['cpu_time_median_ratio']:.3f}×; fastest runs "
-                f"{c['fastest_ratio']:.3f}×)"
+                f"{c['overhead_us_per_epoch']:+.0f} µs/epoch)"
             )
             target = "—" if c["target_ratio"] is None else f"≤ {c['target_ratio']:.2f}×"
             add(f"{c['what']}, {model['model']}", c["median_ratio"], shown, target, c["met"])
@@ -376,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         print("import time ...", flush=True)
         results["imports"] = bench_imports(3 if args.quick else 7)
     if "trainer" in parts:
-        print(f"trainer vs hand loop vs lecture, {repeats} interleaved rounds ...", flush=True)
-        import bench_trainer
+        print(f"trainer vs hand loop, {repeats} interleaved rounds ...", flush=True)
+        from tools import bench_trainer
 
         results["trainer"] = bench_trainer.run(repeats)
     if "notebooks" in parts or "widgets" in parts:

@@ -1,7 +1,7 @@
 """Latency of every interactive widget's update, measured in the notebook's own kernel.
 
-Each notebook is executed top to bottom in a fresh kernel that is kept alive; then a probe
-runs in that kernel. It finds every live widget (ipywidgets 8 keeps them in
+Each notebook is executed top to bottom in a fresh kernel that is kept alive; then the probe,
+tools/widget_probe.py, runs in that kernel. It finds every live widget (ipywidgets 8 keeps them in
 ``ipywidgets.widgets.widget._instances``): each ``interactive`` (``interact``) with its controls,
 and every other control whose ``value`` has an observer from notebook code (sliders plus
 ``observe``, ``interactive_output``), grouped by observer. For each control it sweeps the value
@@ -25,155 +25,14 @@ from pathlib import Path
 
 import nbformat
 
-PROBE = r"""
-def _bench_probe(out_path, median_target, worst_target, steps=7):
-    import cProfile, inspect, io, json, pstats, statistics, time
-    kernel_cpu_s = time.process_time()  # the kernel's CPU time so far: start-up and every cell
-    import ipywidgets
-    from ipywidgets.widgets.widget import _instances
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        plt = None
+from tools.run_notebooks import client_for
 
-    numeric = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider,
-               ipywidgets.BoundedIntText, ipywidgets.BoundedFloatText)
-    selection = (ipywidgets.SelectionSlider, ipywidgets.Dropdown, ipywidgets.ToggleButtons,
-                 ipywidgets.RadioButtons, ipywidgets.Select)
-    boolean = (ipywidgets.Checkbox, ipywidgets.ToggleButton)
-    controls_types = numeric + selection + boolean
-
-    def sweep_values(w):
-        # (trait, value) pairs to set, ending on the control's starting value
-        if isinstance(w, selection):
-            n = len(w.options)
-            idx = sorted({round(k * (n - 1) / max(steps - 1, 1)) for k in range(steps)})
-            idx = idx if n else []
-            start = w.index
-            return [("index", i) for i in idx if i != start] + [("index", start)]
-        if isinstance(w, boolean):
-            return [("value", not w.value), ("value", w.value)]
-        start = w.value
-        if isinstance(w, ipywidgets.FloatLogSlider):
-            vals = [w.base ** (w.min + k * (w.max - w.min) / (steps - 1)) for k in range(steps)]
-        else:
-            vals = [w.min + k * (w.max - w.min) / (steps - 1) for k in range(steps)]
-            if isinstance(w, (ipywidgets.IntSlider, ipywidgets.BoundedIntText)):
-                vals = sorted({int(round(v)) for v in vals})
-            elif getattr(w, "step", None):
-                k = [round((v - w.min) / w.step) for v in vals]
-                vals = sorted({round(w.min + i * w.step, 12) for i in k})
-        return [("value", v) for v in vals if v != start] + [("value", start)]
-
-    def user_observers(w):
-        found = []
-        for trait in ("value", "index"):
-            for handlers in w._trait_notifiers.get(trait, {}).values():
-                for h in handlers:
-                    owner = getattr(h, "__self__", None)
-                    if owner is w or type(h).__module__.startswith("traitlets"):
-                        continue  # the widget's own bookkeeping, or a link between widgets
-                    found.append(h)
-        return found
-
-    def describe(w):
-        return f"{type(w).__name__}({w.description or '?'})"
-
-    widgets = list(_instances.values())
-    groups = []  # (label, [controls], update hook or None)
-    claimed = set()
-    for w in widgets:
-        if isinstance(w, ipywidgets.interactive):
-            ctrls = [c for c in w.kwargs_widgets if isinstance(c, controls_types)]
-            claimed.update(id(c) for c in w.kwargs_widgets)
-            fn = getattr(w.f, "__name__", "?")
-            manual = bool(getattr(w, "manual", False))
-            groups.append((f"interactive({fn})", ctrls, w.update if manual else None, [w.f]))
-    by_handler = {}
-    for w in widgets:
-        if id(w) in claimed or not isinstance(w, controls_types):
-            continue
-        hs = user_observers(w)
-        if not hs:
-            continue
-        names = {getattr(getattr(h, "__func__", h), "__qualname__", repr(h)) for h in hs}
-        key = tuple(sorted(names))
-        by_handler.setdefault(key, ([], hs))[0].append(w)
-    for key, (ctrls, hs) in by_handler.items():
-        groups.append(("observe(" + ", ".join(key) + ")", ctrls, None, hs))
-
-    def first_line(f):
-        try:
-            return inspect.getsource(getattr(f, "__func__", f)).lstrip().splitlines()[0].strip()
-        except (OSError, TypeError, IndexError):
-            return None
-
-    cpu_times = []
-
-    def set_and_time(ctrl, trait, value, hook):
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        setattr(ctrl, trait, value)
-        if hook is not None:
-            hook()
-        cpu_times.append(time.thread_time() - start_cpu)
-        return time.perf_counter() - start
-
-    report = []
-    for label, ctrls, hook, funcs in groups:
-        times, slowest = [], (0.0, None)
-        cpu_times.clear()
-        for ctrl in ctrls:
-            for trait, value in sweep_values(ctrl):
-                dt = set_and_time(ctrl, trait, value, hook)
-                times.append(dt)
-                if dt > slowest[0]:
-                    slowest = (dt, (ctrl, trait, value))
-                if plt is not None:
-                    plt.close("all")
-        entry = {"widget": label, "controls": [describe(c) for c in ctrls], "updates": len(times),
-                 "defined_by": [first_line(f) for f in funcs]}
-        if times:
-            entry["median_s"] = statistics.median(times)
-            entry["worst_s"] = max(times)
-            entry["times_s"] = [round(t, 4) for t in times]
-            entry["cpu_median_s"] = statistics.median(cpu_times)
-            entry["cpu_worst_s"] = max(cpu_times)
-            ctrl, trait, value = slowest[1]
-            entry["worst_at"] = f"{describe(ctrl)}.{trait} = {value!r}"
-            # profile one update at the slowest value (set another value first, untimed)
-            sweep = sweep_values(ctrl)
-            other = next((tv for tv in sweep if tv[1] != value), None)
-            if other is not None:
-                setattr(ctrl, other[0], other[1])
-            profiler = cProfile.Profile()
-            profiler.enable()
-            set_and_time(ctrl, trait, value, hook)
-            profiler.disable()
-            stats = pstats.Stats(profiler)
-            whole = max((v[3] for k, v in stats.stats.items() if k[2] == "set_and_time"), default=0)
-            render = sum(v[3] for k, v in stats.stats.items()
-                         if k[2] == "print_figure" and k[0].endswith("pylabtools.py"))
-            entry["profiled_s"] = round(whole, 4)
-            entry["png_rendering_share"] = round(render / whole, 3) if whole else None
-            if entry["median_s"] > median_target or entry["worst_s"] > worst_target:
-                stream = io.StringIO()
-                stats.stream = stream
-                stats.sort_stats("cumulative").print_stats(30)
-                entry["profile"] = stream.getvalue()[-8000:]
-            setattr(ctrl, sweep[-1][0], sweep[-1][1])
-            if plt is not None:
-                plt.close("all")
-        report.append(entry)
-    with open(out_path, "w") as f:
-        json.dump({"kernel_cpu_s": kernel_cpu_s, "widgets": report}, f)
-"""
+PROBE = Path(__file__).with_name("widget_probe.py")  # sent to the kernel as source
 
 
 def measure(path: Path, median_target: float, worst_target: float, timeout: int = 600) -> dict:
     """Execute ``path`` in a kept-alive kernel, then time its widgets' updates in that kernel;
     a widget whose median or worst update misses its target (seconds) is profiled."""
-    from run_notebooks import client_for  # tools/ is on sys.path (bench.py puts it there)
-
     nb = nbformat.read(path, as_version=4)
     client = client_for(nb, path, timeout)
     client.reset_execution_trackers()  # what execute() does before setup_kernel()
@@ -189,7 +48,7 @@ def measure(path: Path, median_target: float, worst_target: float, timeout: int 
             cell_times.append((time.perf_counter() - start, index, cell.get("id", "")))
         executed = time.perf_counter() - start_all  # kernel start-up and every cell
         probe = nbformat.v4.new_code_cell(
-            PROBE + f"\n_bench_probe({str(out)!r}, {median_target!r}, {worst_target!r})\n"
+            PROBE.read_text() + f"\nprobe({str(out)!r}, {median_target!r}, {worst_target!r})\n"
         )
         nb.cells.append(probe)
         client.execute_cell(probe, len(nb.cells) - 1)
@@ -213,15 +72,3 @@ def measure(path: Path, median_target: float, worst_target: float, timeout: int 
         ],
         "widgets": widgets,
     }
-
-
-if __name__ == "__main__":  # python tools/bench_widgets.py notebooks/NN_name.ipynb ...
-    import sys
-
-    from bench import TARGETS  # the targets live in one place
-
-    for arg in sys.argv[1:]:
-        result = measure(Path(arg), TARGETS["widget_median_s"], TARGETS["widget_worst_s"])
-        for w in result["widgets"]:
-            w.pop("times_s", None)
-        print(json.dumps(result, indent=1))

@@ -1,6 +1,6 @@
 """Check that helpers.trainer runs on a CUDA GPU and agrees with the CPU.
 
-    python tools/gpu_check.py
+    python -m tools.gpu_check
 
 The notebooks run on the CPU (that is what their stored outputs are); this script is for an
 instructor with a GPU: it trains the same seeded model once on the CPU and once on the GPU, with
@@ -11,14 +11,11 @@ the early stop and the restored weights. It exits 0 with "SKIP" when no GPU is p
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from helpers import make_loaders, make_regression, trainer  # noqa: E402
+from helpers import make_loaders, make_regression, trainer
 
 
 def run(device: str) -> tuple[list[float], list[float], dict[str, torch.Tensor]]:
@@ -27,7 +24,7 @@ def run(device: str) -> tuple[list[float], list[float], dict[str, torch.Tensor]]
     model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     X, y = make_regression(200, noise=0.3, seed=1)
-    trainloader, validloader = make_loaders(X, y, batch_size=32, seed=1)
+    trainloader, validloader = make_loaders(X, y.view(-1, 1), batch_size=32, seed=1)
     train_loss, valid_loss = trainer(
         model, nn.MSELoss(), optimizer, trainloader, validloader, epochs=300, patience=10
     )

@@ -1,8 +1,9 @@
 """Execute notebooks top to bottom in a fresh kernel, as `make outputs` and the checks do.
 
-    python tools/run_notebooks.py --write notebooks/*.ipynb   # store fresh outputs in place
-    python tools/run_notebooks.py notebooks/01_*.ipynb        # run only, print the times
-    python tools/run_notebooks.py --output run.ipynb notebooks/01_*.ipynb  # store elsewhere
+    python -m tools.run_notebooks --write notebooks/*.ipynb   # store fresh outputs in place
+    python -m tools.run_notebooks notebooks/01_*.ipynb        # run only, print the times
+    python -m tools.run_notebooks --output run.ipynb notebooks/01_*.ipynb  # store elsewhere
+    python -m tools.run_notebooks --check-metadata notebooks/*.ipynb  # run nothing (make lint)
 
 The kernel is this interpreter's (the venv's) and inherits the environment, so the thread count
 and seeds set by the Makefile hold for the kernel too. Stored notebooks are normalised: execution
@@ -12,6 +13,7 @@ counts 1..N, kernelspec python3, no timing metadata and no widget state.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from pathlib import Path
@@ -57,12 +59,26 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def metadata_is_normalised(path: Path) -> bool:
+    """True when the stored notebook at ``path`` has nothing that ``normalise`` would strip."""
+    nb = nbformat.read(path, as_version=4)
+    return normalise(copy.deepcopy(nb)) == nb
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--write", action="store_true", help="store the outputs in place")
     parser.add_argument("--output", type=Path, help="store the one notebook's run in this file")
+    parser.add_argument(
+        "--check-metadata", action="store_true", help="run nothing; fail if not normalised"
+    )
     args = parser.parse_args(argv)
+    if args.check_metadata:
+        stale = [path for path in args.notebooks if not metadata_is_normalised(path)]
+        for path in stale:
+            print(f"{path}: widget state, timing or version metadata; run `make outputs`")
+        return 1 if stale else 0
     if args.output and (args.write or len(args.notebooks) != 1):
         parser.error("--output takes one notebook, and not --write")
     total = 0.0

@@ -1,7 +1,7 @@
 """Render every Colab badge and the Colab setup cell from pyproject.toml.
 
-    python tools/sync_notebooks.py          # rewrite what differs (all notebooks and README.md)
-    python tools/sync_notebooks.py --check  # exit 1 and list what differs (used by the tests)
+    python -m tools.sync_notebooks          # rewrite what differs (all notebooks and README.md)
+    python -m tools.sync_notebooks --check  # exit 1 and list what differs (used by the tests)
 
 The repository's address is written once, ``[project.urls] Repository`` in pyproject.toml, and
 the branch beside it in ``[tool.course]``.
@@ -27,7 +27,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+
 BADGE_ID = "colab-badge"
 SETUP_ID = "colab-setup"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
