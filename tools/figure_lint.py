@@ -615,8 +615,12 @@ def lint_figure(fig: Figure, draw: bool = True) -> list[Violation]:
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     if draw:
         fig.draw_without_rendering()
-    get_renderer = getattr(fig.canvas, "get_renderer", None)
-    renderer = get_renderer() if get_renderer is not None else fig._get_renderer()
+    # The renderer of the last draw, if its dpi is the figure's: text sizes do not depend on the
+    # canvas size, and its caches hold every text's layout (mathtext is slow to lay out again).
+    renderer = getattr(fig.canvas, "renderer", None)
+    if draw or renderer is None or getattr(renderer, "dpi", None) != fig.dpi:
+        get_renderer = getattr(fig.canvas, "get_renderer", None)
+        renderer = get_renderer() if get_renderer is not None else fig._get_renderer()
     cache: dict[int, list[Any]] = {}
     return [
         *check_axis_labels(fig, cache),
