@@ -16,7 +16,7 @@ PYTEST_ARGS  ?=
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED  := 0
 # pytest caches its assertion-rewritten modules (the tests, and plugins such as hypothesis) as
-# .pyc files; with PYTHONDONTWRITEBYTECODE set it rewrites ~140 modules in every process, ~1.4 s.
+# .pyc files; with PYTHONDONTWRITEBYTECODE set it rewrites them in every process, every run.
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup browser-deps lab test check-outputs outputs stress lint bench clean student colab-check

@@ -1,4 +1,9 @@
-"""Argument checks shared by the helpers; each error names the argument it refuses."""
+"""Argument checks shared by the helpers; each error names the argument it refuses.
+
+The convention of every helper: an argument of the wrong type raises ``TypeError`` (``2.5`` where
+an int is needed, ``"0.3"`` where a number is), one of the right type with a wrong value raises
+``ValueError`` (``0`` epochs, a NaN, a negative noise level).
+"""
 
 from __future__ import annotations
 

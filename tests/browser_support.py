@@ -52,14 +52,12 @@ LAB_SETTINGS = {
         "doNotDisturbMode": True,
     },
     # JupyterLab 4's default, held in case it changes: every cell stays in the page (unlike
-    # "full"), and cells out of view are not laid out ("none" lays out all: ~1 s more renderer
-    # CPU per notebook). Read the page with textContent, which needs no layout: innerText
-    # gives "" for a cell out of view.
+    # "full"), and cells out of view are not laid out (unlike "none"). Read the page with
+    # textContent, which needs no layout: innerText gives "" for a cell out of view.
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "contentVisibility"},
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-    # A blinking cursor in the active cell's editor made Chromium draw ~10 more frames a second
-    # for the whole run (608 frames instead of 362 for notebooks 02 and 04, in a trace): about
-    # 1 s of renderer CPU per notebook, for nothing the test looks at.
+    # A blinking cursor in the active cell's editor keeps Chromium drawing frames for the whole
+    # run, for nothing the test looks at.
     "@jupyterlab/codemirror-extension/plugin": {"defaultConfig": {"cursorBlinkRate": 0}},
 }
 
@@ -110,8 +108,8 @@ class JupyterLab:
             # Figures inline, as in a student's JupyterLab, whatever MPLBACKEND this shell has.
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         }
-        # As `make test` sets them: one thread per kernel (two-thread torch on a loaded 2-core
-        # machine made a notebook 4x slower), and the same hashing as the stored outputs.
+        # As `make test` sets them: one thread per kernel, and the same hashing as the stored
+        # outputs.
         env.setdefault("OMP_NUM_THREADS", "1")
         env.setdefault("PYTHONHASHSEED", "0")
         cmd = [
@@ -432,10 +430,10 @@ def new_context(browser, lab: JupyterLab):
 class LabTab:
     """One browser tab on JupyterLab, kept from notebook to notebook as a student keeps it.
 
-    JupyterLab's page is loaded once (about 4 s of CPU on these machines); each later notebook
-    is opened by a double click in the file browser, and each is closed with File > Close and
-    Shut Down Notebook. After a failure the tab is thrown away, so that the next notebook
-    starts in a fresh one (in a new workspace, which does not reopen the failed notebook).
+    JupyterLab's page, slow to load, is loaded once; each later notebook is opened by a double
+    click in the file browser, and each is closed with File > Close and Shut Down Notebook. After
+    a failure the tab is thrown away, so that the next notebook starts in a fresh one (in a new
+    workspace, which does not reopen the failed notebook).
     """
 
     def __init__(self, browser, lab: JupyterLab, name: str) -> None:

@@ -92,8 +92,8 @@ def test_setup_cell_installs_helpers_in_simulated_colab(tmp_path: Path) -> None:
     source, address = real_cell()
     _, branch = sync_notebooks.course_location()
     # A repository holding HEAD's files as one commit on the configured branch, from which the
-    # cell installs. Not a clone: pip clones it again, and packing the whole history for that
-    # took ~1.5 s of CPU (a shallow clone makes pip's partial clone loop).
+    # cell installs. Not a clone: pip clones it again, whole history and all (and a shallow clone
+    # makes pip's partial clone loop).
     clone = tmp_path / "clone"
     clone.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True,
