@@ -112,32 +112,11 @@ def bench_imports(runs: int) -> dict:
         if i:
             torch_s.append(t_torch)
             helpers_s.append(t_helpers)
-    # which modules `import helpers` loads on top of torch, the costliest first
-    trace = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import torch; import helpers"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stderr.splitlines()
-    after_torch = []
-    seen_torch = False
-    for line in trace:
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) != 3 or not parts[1].isdigit():
-            continue
-        if parts[2] == "torch":
-            seen_torch = True
-        elif seen_torch and not parts[2].startswith(" "):
-            after_torch.append((int(parts[1]), parts[2]))
-    after_torch.sort(reverse=True)
     return {
         "runs": runs,
         "import_torch_s": round(statistics.median(torch_s), 4),
         "import_helpers_after_torch_s": round(statistics.median(helpers_s), 4),
         "helpers_after_torch_all_s": [round(t, 4) for t in helpers_s],
-        "top_level_modules_after_torch_us": [
-            {"module": m, "cumulative_us": us} for us, m in after_torch[:5]
-        ],
     }
 
 
@@ -155,47 +134,20 @@ def notebook_times(runs: list[dict]) -> dict:
     return {"per_notebook": rows, "total_s": round(sum(r["seconds"] for r in rows), 2)}
 
 
-DURATION_LINE = r"\s*(\d+(?:\.\d+)?)s (?:setup|call|teardown)\s+([^:\s]+)::"  # --durations
-WORKER_LINE = r"\[(gw\d+)\].*?(?:PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\s+([^:\s]+)::"  # -v
-
-
 def bench_make_test() -> dict:
-    """`make test` once, timed; with pytest's per-test durations and each file's xdist worker
-    (only reported: `-v --durations=0` adds output, not work), so that a slow run shows which
-    files take the time and how evenly `--dist loadfile` shares them between the workers."""
-    args = "PYTEST_ARGS=-v --durations=0"
+    """`make test` once, timed, with pytest's summary line (and the failures, if any)."""
     start = time.perf_counter()
-    out = subprocess.run(["make", "test", args], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     lines = [ln for ln in out.stdout.splitlines() if re.search(r"\b(passed|failed|error)", ln)]
-    per_file: dict[str, float] = {}
-    worker: dict[str, str] = {}
-    for line in out.stdout.splitlines():
-        m = re.match(DURATION_LINE, line)
-        if m:
-            per_file[m[2]] = per_file.get(m[2], 0.0) + float(m[1])
-        m = re.match(WORKER_LINE, line.replace("::ipynb::", ".ipynb::"))  # nbval's -v names
-        if m:
-            worker.setdefault(m[2], m[1])
-    files = sorted(per_file.items(), key=lambda kv: -kv[1])
-    busy: dict[str, float] = {}
-    for name, secs in files:
-        busy[worker.get(name, "?")] = busy.get(worker.get(name, "?"), 0.0) + secs
     result = {
         "seconds": round(seconds, 1),
         "returncode": out.returncode,
         "summary": lines[-1].strip("= ") if lines else "",
-        "command": f"make test '{args}'",
-        "files_by_time_s": [
-            {"file": name, "seconds": round(secs, 1), "worker": worker.get(name, "?")}
-            for name, secs in files
-        ],
-        "worker_busy_s": {k: round(v, 1) for k, v in sorted(busy.items())},
     }
     if out.returncode:
         failed = [ln for ln in out.stdout.splitlines() if re.search(r"\b(FAILED|ERROR) \S+::", ln)]
         result["failures"] = failed[:20]
-        result["stderr_tail"] = out.stderr[-1500:]
     return result
 
 
@@ -264,13 +216,7 @@ def evaluate(results: dict) -> list[dict]:
     mt = results.get("make_test")
     if mt:
         ok = mt["returncode"] == 0 and mt["seconds"] <= TARGETS["make_test_s"]
-        shown = f"{mt['seconds']:.1f} s ({mt['summary'] or 'rc ' + str(mt['returncode'])}"
-        if mt.get("files_by_time_s"):
-            top = mt["files_by_time_s"][0]
-            busy = ", ".join(f"{k} {v:.0f} s" for k, v in mt["worker_busy_s"].items())
-            shown += f"; tests' time per worker: {busy}; longest: {top['file']}"
-            shown += f" {top['seconds']:.0f} s"
-        shown += ")"
+        shown = f"{mt['seconds']:.1f} s ({mt['summary'] or 'rc ' + str(mt['returncode'])})"
         add(
             "`make test`, warm venv",
             mt["seconds"],
