@@ -2,10 +2,13 @@
 
     python tools/draw_graphs.py
 
-Recomputes the forward and backward pass of the tiny network of
-``notebooks/01_backpropagation.ipynb`` (same data and weights, float64), draws two figures with
-matplotlib (values flowing forward; gradients flowing back), saves them as
-``images/01_forward_graph.png`` and ``images/01_backward_graph.png`` and refreshes the copies
+Takes the data and weights of the tiny network of ``notebooks/01_backpropagation.ipynb`` from
+:func:`helpers.backprop_example.tiny_network` (the function the notebook imports, so the figures
+cannot drift from it: ``tests/test_draw_graphs.py``), recomputes the forward and backward pass in
+float64 with the notebook's formulas, draws three figures with matplotlib (the network as
+neurons; values flowing forward; gradients flowing back), saves them as
+``images/01_network.png``, ``images/01_forward_graph.png`` and ``images/01_backward_graph.png``
+and refreshes the copies
 embedded in the notebook as markdown cell attachments (``![...](attachment:01_...png)``), which
 render in JupyterLab, on GitHub and in Colab, where relative image links do not resolve.
 """
@@ -13,6 +16,7 @@ render in JupyterLab, on GitHub and in Colab, where relative image links do not 
 from __future__ import annotations
 
 import base64
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -25,157 +29,183 @@ import torch  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_backpropagation.ipynb"
 IMAGES = ROOT / "images"
+sys.path.insert(0, str(ROOT))  # run from a clone: import the repository's helpers
 
-# The tiny network of notebook 01: 1 input, 3 tanh hidden units, 1 output, MSE on 4 points.
-X = torch.tensor([-1.5, -0.5, 0.5, 1.5], dtype=torch.float64)
-Y = torch.tensor([1.0, -0.2, 0.1, 0.9], dtype=torch.float64)
-W1 = torch.tensor([[0.8], [-1.2], [0.5]], dtype=torch.float64)
-B1 = torch.tensor([0.1, 0.3, -0.2], dtype=torch.float64)
-W2 = torch.tensor([[0.6, -0.9, 0.4]], dtype=torch.float64)
-B2 = torch.tensor([0.2], dtype=torch.float64)
+from helpers.backprop_example import tiny_network  # noqa: E402
+from helpers.style import PALETTE, use_course_style  # noqa: E402
+
+FORWARD_COLOUR, BACKWARD_COLOUR = PALETTE[0], PALETTE[1]
 
 
 def passes() -> tuple[dict, dict]:
-    """Every intermediate value of the forward pass and every gradient of the backward pass."""
-    z1 = X[:, None] @ W1.T + B1
-    h = torch.tanh(z1)
-    yhat = (h @ W2.T + B2)[:, 0]
-    r = yhat - Y
+    """Every intermediate value of the forward pass and every gradient of the backward pass.
+
+    The data and weights come from :func:`helpers.backprop_example.tiny_network`, the same
+    function notebook 01 calls; the formulas are the notebook's.
+    """
+    net = tiny_network()
+    x, y, W1, b1, W2, b2 = (net[k] for k in ("x", "y", "W1", "b1", "W2", "b2"))
+    z = x[:, None] @ W1.T + b1
+    h = torch.tanh(z)
+    yhat = (h @ W2.T + b2)[:, 0]
+    r = yhat - y
     loss = (r**2).mean()
-    d_r = 2 * r / len(X)
-    d_h = d_r[:, None] @ W2
-    d_z1 = d_h * (1 - h**2)
+    d_r = 2 * r / len(x)
+    d_yhat = d_r * 1.0
+    d_h = d_yhat[:, None] @ W2
+    d_z = d_h * (1 - h**2)
     forward = {
-        "x": X,
-        "W1": W1.T,
-        "b1": B1,
-        "z1": z1,
-        "h": h,
-        "W2": W2,
-        "b2": B2,
-        "yhat": yhat,
-        "y": Y,
-        "r": r,
-        "L": loss,
-    }
+        "x": x, "W1": W1.T, "b1": b1, "z": z, "h": h, "W2": W2, "b2": b2,
+        "yhat": yhat, "y": y, "r": r, "L": loss,
+    }  # fmt: skip
     backward = {
         "L": torch.tensor(1.0),
         "r": d_r,
-        "yhat": d_r,
-        "W2": d_r @ h,
-        "b2": d_r.sum(),
+        "yhat": d_yhat,
+        "W2": d_yhat[None, :] @ h,
+        "b2": d_yhat.sum(),
         "h": d_h,
-        "z1": d_z1,
-        "W1": d_z1.T @ X,
-        "b1": d_z1.sum(0),
+        "z": d_z,
+        "W1": (d_z.T @ x[:, None]).T,  # shown as a row, like W1 in the forward figure
+        "b1": d_z.sum(0),
     }
     return forward, backward
 
 
 def fmt(t: torch.Tensor) -> str:
-    """Rows of a matrix (or a column for a data vector) with two decimals."""
+    """A matrix row by row (a data vector as a column), two decimals."""
     t = t.detach()
     if t.dim() == 0 or t.numel() == 1:
         return f"{t.item():+.3f}"
-    if t.dim() == 1 and len(t) == len(X):
+    if t.dim() == 1 and len(t) == 4:
         t = t[:, None]
     t = t.reshape(-1, t.shape[-1])
     return "\n".join(" ".join(f"{v:+.2f}" for v in row) for row in t.tolist())
 
 
-# name: (column, row, label); the rows of every data-sized box are the 4 data points.
+# name: (column, row, forward label, symbol of its gradient). Boxes of data-sized tensors (x, z,
+# h, yhat, y, r) have one row per data point i; in z and h, column j is hidden unit j.
 NODES = {
-    "x": (0, 0, "x"),
-    "W1": (0, 1.15, "W1ᵀ"),
-    "b1": (0, -1.15, "b1"),
-    "z1": (1.12, 0, "z1 = x W1ᵀ + b1"),
-    "h": (2.55, 0, "h = tanh(z1)"),
-    "W2": (2.55, 1.15, "W2"),
-    "b2": (2.55, -1.15, "b2"),
-    "yhat": (3.9, 0, "ŷ = h W2ᵀ + b2"),
-    "y": (3.9, 1.15, "y (target)"),
-    "r": (5.05, 0, "r = ŷ − y"),
-    "L": (6.15, 0, "L = mean(r²)"),
+    "x": (0, 0, r"$x$  ($N$)", None),
+    "W1": (0, 1.2, r"$W^{(1)\top}$  (row: $j$)", r"$\bar W^{(1)\top}$"),
+    "b1": (0, -1.2, r"$b^{(1)}$", r"$\bar b^{(1)}$"),
+    "z": (1.15, 0, r"$z = x W^{(1)\top} + b^{(1)}$", r"$\bar z$"),
+    "h": (2.6, 0, r"$h = \tanh(z)$", r"$\bar h$"),
+    "W2": (2.6, 1.2, r"$W^{(2)}$", r"$\bar W^{(2)}$"),
+    "b2": (2.6, -1.2, r"$b^{(2)}$", r"$\bar b^{(2)}$"),
+    "yhat": (3.95, 0, r"$\hat y = h W^{(2)\top} + b^{(2)}$", r"$\bar{\hat y}$"),
+    "y": (3.95, 1.2, r"$y$ (targets)", None),
+    "r": (5.1, 0, r"$r = \hat y - y$", r"$\bar r$"),
+    "L": (6.15, 0, r"$L = \frac{1}{N}\sum_i r_i^2$", r"$\bar L$"),
 }
-# (from, to, local derivative ∂to/∂from, as used on the way back)
+# (from, to, what the backward pass computes along the edge, in the notebook's notation)
 EDGES = [
-    ("x", "z1", ""),
-    ("W1", "z1", "·x"),
-    ("b1", "z1", "Σ rows"),
-    ("z1", "h", "·(1 − h²)"),
-    ("h", "yhat", "·W2"),
-    ("W2", "yhat", "hᵀ·"),
-    ("b2", "yhat", "Σ"),
-    ("yhat", "r", "·1"),
+    ("x", "z", ""),
+    ("W1", "z", r"$\bar z^\top x$"),
+    ("b1", "z", r"$\sum_i \bar z_{ij}$"),
+    ("z", "h", r"$\bar h \odot (1-h^2)$"),
+    ("h", "yhat", r"$\bar{\hat y}\, W^{(2)}$"),
+    ("W2", "yhat", r"$\bar{\hat y}^\top h$"),
+    ("b2", "yhat", r"$\sum_i \bar{\hat y}_i$"),
+    ("yhat", "r", r"$\bar r \cdot 1$"),
     ("y", "r", ""),
-    ("r", "L", "2r / N"),
+    ("r", "L", r"$2r/N$"),
 ]
 
 
 def draw(values: dict, backward: bool, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(12, 4.4))
-    ax.set_xlim(-0.5, 6.55)
-    ax.set_ylim(-1.6, 1.65)
+    """One graph figure: the forward values, or (``backward``) the gradients and edge formulas."""
+    fig, ax = plt.subplots(figsize=(12, 4.6))
+    ax.set_xlim(-0.55, 6.6)
+    ax.set_ylim(-1.75, 1.75)
     ax.axis("off")
-    color = "tab:red" if backward else "tab:blue"
+    color = BACKWARD_COLOUR if backward else FORWARD_COLOUR
     boxes = {}
-    for name, (col, row, label) in NODES.items():
-        if name not in values:  # inputs and targets get no gradient
-            text, face = f"{label}\n(no gradient)", "0.93"
+    for name, (col, row, label, grad_label) in NODES.items():
+        if backward and grad_label is None:  # data: no gradient needed
+            text, face = f"{label}\n(data: no gradient)", "0.93"
+        elif backward:
+            text, face = f"{grad_label}\n{fmt(values[name])}", "white"
         else:
-            head = f"∂L/∂{label.split(' ')[0]}" if backward else label
-            text, face = f"{head}\n{fmt(values[name])}", "white"
+            text, face = f"{label}\n{fmt(values[name])}", "white"
         boxes[name] = ax.text(
-            col,
-            row,
-            text,
-            ha="center",
-            va="center",
-            family="DejaVu Sans Mono",
-            fontsize=10,
+            col, row, text, ha="center", va="center", family="DejaVu Sans Mono", fontsize=10,
             bbox=dict(boxstyle="round,pad=0.4", fc=face, ec=color),
-        )
+        )  # fmt: skip
     fig.canvas.draw()
-    for a, b, local in EDGES:
+    for a, b, formula in EDGES:
         src, dst = (b, a) if backward else (a, b)
-        if backward and (a not in values):
+        if backward and NODES[a][3] is None:
             continue
         ax.annotate(
-            "",
-            xy=(0.5, 0.5),
-            xycoords=boxes[dst],
-            xytext=(0.5, 0.5),
-            textcoords=boxes[src],
+            "", xy=(0.5, 0.5), xycoords=boxes[dst], xytext=(0.5, 0.5), textcoords=boxes[src],
             arrowprops=dict(
-                arrowstyle="-|>",
-                color=color,
-                lw=1.3,
-                shrinkA=2,
-                shrinkB=2,
-                patchA=boxes[src].get_bbox_patch(),
-                patchB=boxes[dst].get_bbox_patch(),
+                arrowstyle="-|>", color=color, lw=1.3, shrinkA=2, shrinkB=2,
+                patchA=boxes[src].get_bbox_patch(), patchB=boxes[dst].get_bbox_patch(),
             ),
-        )
-        if backward and local:
-            (ca, ra, _), (cb, rb, _) = NODES[a], NODES[b]
+        )  # fmt: skip
+        if backward and formula:
+            (ca, ra, *_), (cb, rb, *_) = NODES[a], NODES[b]
             diagonal = ra != rb  # diagonal arrows: label to the right of the midpoint
             ax.text(
                 (ca + cb) / 2 + (0.1 if diagonal else 0),
-                (ra + rb) / 2 + (0 if diagonal else 0.08),
-                local,
+                (ra + rb) / 2 + (0 if diagonal else 0.1),
+                formula,
                 ha="left" if diagonal else "center",
                 va="center" if diagonal else "bottom",
-                fontsize=10,
+                fontsize=11,
                 color=color,
-                style="italic",
             )
     title = (
-        "Backward pass: gradients ∂L/∂(node) flow from L back to the weights"
+        "Backward pass: each box holds $\\partial L/\\partial$(node); "
+        "each arrow is labelled with what the backward pass computes"
         if backward
-        else "Forward pass: values flow from the input and weights to the loss"
+        else "Forward pass: values flow from the input and the weights to the loss"
     )
-    ax.set_title(title + " (rows = the 4 data points)", fontsize=13)
-    fig.tight_layout()
+    ax.set_title(title, fontsize=12)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def draw_network(path: Path) -> None:
+    """The 1 -> 3 -> 1 network as neurons: hidden unit j computes column j of z and h."""
+    net = tiny_network()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.set_xlim(-0.6, 3.6)
+    ax.set_ylim(-1.5, 1.5)
+    ax.axis("off")
+    hidden_y = [1.0, 0.0, -1.0]
+    spots = {"x": (0, 0), "out": (3, 0)} | {j: (1.5, hy) for j, hy in enumerate(hidden_y, 1)}
+    for j, (hx, hy) in ((j, spots[j]) for j in (1, 2, 3)):
+        for (ax0, ay0), (ax1, ay1), weight, sym in (
+            ((0, 0), (hx, hy), net["W1"][j - 1, 0].item(), f"$W^{{(1)}}_{j}$"),
+            ((hx, hy), (3, 0), net["W2"][0, j - 1].item(), f"$W^{{(2)}}_{j}$"),
+        ):
+            ax.annotate(
+                "", xy=(ax1, ay1), xytext=(ax0, ay0),
+                arrowprops=dict(arrowstyle="-|>", color=PALETTE[0], lw=1.2, shrinkA=22, shrinkB=22),
+            )  # fmt: skip
+            t = 0.42 if ax0 == 0 else 0.58
+            ax.text(
+                ax0 + t * (ax1 - ax0), ay0 + t * (ay1 - ay0) + 0.1, f"{sym} = {weight:+.1f}",
+                ha="center", va="bottom", fontsize=10,
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"),
+            )  # fmt: skip
+    for key, (px, py) in spots.items():
+        ax.add_patch(plt.Circle((px, py), 0.2, fc="white", ec=PALETTE[0], lw=1.5, zorder=3))
+        label = {"x": "$x_i$", "out": r"$\hat y_i$"}.get(key, f"$j={key}$")
+        ax.text(px, py, label, ha="center", va="center", fontsize=11, zorder=4)
+    for j in (1, 2, 3):
+        hx, hy = spots[j]
+        ax.text(
+            hx, hy - 0.3, f"$z_{{ij}}$, $h_{{ij}}$: column {j} of $z$, $h$", ha="center",
+            va="top", fontsize=9, color=PALETTE[6],
+        )  # fmt: skip
+    b1 = ", ".join(f"{v:+.1f}" for v in net["b1"].tolist())
+    ax.text(1.5, 1.42, f"hidden layer, tanh; biases $b^{{(1)}}$ = ({b1})", ha="center", fontsize=9)
+    ax.text(3, 0.3, f"$b^{{(2)}}$ = {net['b2'].item():+.1f}", ha="center", fontsize=9)
+    ax.text(0, -0.35, "input", ha="center", va="top", fontsize=9)
+    ax.text(3, -0.35, "output", ha="center", va="top", fontsize=9)
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 
@@ -198,12 +228,14 @@ def embed(notebook: Path, images: list[Path]) -> bool:
 
 
 def main() -> None:
+    use_course_style()
     forward, backward = passes()
-    paths = [IMAGES / "01_forward_graph.png", IMAGES / "01_backward_graph.png"]
-    draw(forward, False, paths[0])
-    draw(backward, True, paths[1])
+    paths = [IMAGES / f"01_{name}.png" for name in ("network", "forward_graph", "backward_graph")]
+    draw_network(paths[0])
+    draw(forward, False, paths[1])
+    draw(backward, True, paths[2])
     for path in paths:
-        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} kB)")
+        print(f"wrote {path.parent.name}/{path.name} ({path.stat().st_size // 1024} kB)")
     if embed(NOTEBOOK, paths):
         print(f"refreshed the attachments of {NOTEBOOK.relative_to(ROOT)}")
 
