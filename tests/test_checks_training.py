@@ -60,6 +60,11 @@ def stop_without_min_delta(valid_loss, patience, min_delta=0.0):
     return reference_stopping_epoch(valid_loss, patience)
 
 
+def stop_never_on_the_zigzag(valid_loss, patience, min_delta=0.0):
+    epoch = reference_stopping_epoch(valid_loss, patience, min_delta)
+    return None if valid_loss[:3] == [1.0, 0.9, 0.95] else epoch
+
+
 def test_the_reference_rule_passes(capsys):
     check_stopping_epoch(reference_stopping_epoch)
     assert capsys.readouterr().out.startswith("Correct:")
@@ -73,7 +78,9 @@ def test_the_reference_rule_passes(capsys):
         (stop_previous_epoch, "lecture's rule"),
         (stop_ties_improve, "equal to the best"),
         (stop_without_min_delta, "min_delta is ignored"),
-        (lambda valid_loss, patience, min_delta=0.0: None, "never stops"),
+        (lambda valid_loss, patience, min_delta=0.0: None, "not filled in"),
+        (lambda valid_loss, patience, min_delta=0.0: 1_000, "expected"),
+        (stop_never_on_the_zigzag, "never stops"),
         (..., "not filled in"),
         (lambda valid_loss, patience, min_delta=0.0: ..., "not filled in"),
     ],
