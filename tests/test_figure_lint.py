@@ -316,7 +316,7 @@ def test_the_hook_fails_each_cell_that_shows_a_bad_figure_however_it_is_shown(tm
     )
     lines, cost = fl.lint_notebook(path)
     assert lines == [
-        f"{path}, cell {i} ('fig, ax = plt.subplots()'): figure 1 of this cell: "
+        f"{path}, cell {i} (nbval Cell {i}: 'fig, ax = plt.subplots()'): figure 1 of this cell: "
         "[axis-label] axes 1: the y axis has no label"
         for i in (2, 3, 4)
     ]

@@ -24,8 +24,12 @@ module into the kernel (:func:`load_ipython_extension`) when ``IPYTHONDIR`` poin
 figure that IPython displays (``plt.show()``, the inline backend's end-of-cell flush,
 ``display(fig)``, a widget's output) is linted right after it is drawn; at the end of the cell
 the violations become a ``FigureLintError`` that fails the cell: nbval fails it (in every mode,
-``nbval-ignore-output`` cells too) and names notebook and cell; nbclient (``make outputs``) stops
-before it stores the notebook.
+``nbval-ignore-output`` cells too) and names notebook and cell; nbclient stops at it, so that a
+``make outputs`` run with ``IPYTHONDIR`` set stores nothing. A figure never displayed (closed
+before the cell ends) is not linted. A single notebook under nbval (``pytest notebooks/NN.ipynb``)
+does not load tests/conftest.py: prefix ``IPYTHONDIR=$PWD/tools/figure_lint_ipython`` (absolute:
+the kernel runs in notebooks/), or use the
+command above, to lint it there too.
 """
 
 from __future__ import annotations
@@ -716,7 +720,8 @@ def lint_notebook(path: Path, timeout: int = 120) -> tuple[list[str], dict[str, 
     """Execute the notebook at ``path`` in a fresh kernel that lints every figure it shows.
 
     Returns:
-        One line per violation (``path, cell N (first line of its source): [rule] ...``) and per
+        One line per violation (``path, cell N (nbval Cell M: its first line): [rule] ...``), N
+        counting every cell from 0 and M the code cells as nbval does, and one per
         other cell error, and the cost: ``seconds`` (the whole run), ``figures`` (how many were
         linted) and ``lint_seconds`` (the time the lint took inside the kernel).
     """
@@ -761,11 +766,13 @@ def lint_notebook(path: Path, timeout: int = 120) -> tuple[list[str], dict[str, 
     if text.split():
         cost["figures"], cost["lint_seconds"] = (float(x) for x in text.split()[:2])
     lines = []
+    code_index = -1
     for index, cell in enumerate(nb.cells[:n_cells]):
         if cell.cell_type != "code":
             continue
+        code_index += 1  # nbval's "Cell N" counts code cells only
         first = cell.source.strip().splitlines()[0][:40] if cell.source.strip() else ""
-        where = f"{path}, cell {index} ({first!r})"
+        where = f"{path}, cell {index} (nbval Cell {code_index}: {first!r})"
         for output in cell.get("outputs", []):
             if output.get("output_type") != "error":
                 continue
