@@ -28,8 +28,7 @@ the violations become a ``FigureLintError`` that fails the cell: nbval fails it 
 ``make outputs`` run with ``IPYTHONDIR`` set stores nothing. A figure never displayed (closed
 before the cell ends) is not linted. A single notebook under nbval (``pytest notebooks/NN.ipynb``)
 does not load tests/conftest.py: prefix ``IPYTHONDIR=$PWD/tools/figure_lint_ipython`` (absolute:
-the kernel runs in notebooks/), or use the
-command above, to lint it there too.
+the kernel runs in notebooks/), or use the command above, to lint it there too.
 """
 
 from __future__ import annotations
