@@ -1,10 +1,12 @@
 """Deep MLPs for studying vanishing and exploding gradients, and the measurements to go with them.
 
 ``make_mlp`` builds a plain multilayer perceptron of a given depth (the number of ``nn.Linear``
-layers) with a chosen activation and initialisation, optionally with batch normalisation and
-skip connections. ``layer_grad_norms`` reads the 2-norm of every layer's weight gradient after a
-backward pass, ``activation_stds`` the spread of every hidden representation in a forward pass,
-and ``dead_fractions`` the share of units in each layer that never switch on for a batch.
+layers) with a chosen activation and initialisation, optionally with batch or layer
+normalisation and skip connections. ``layer_grad_norms`` reads the Frobenius norm of every
+layer's weight gradient after a backward pass, ``activation_stds`` the spread of every hidden
+representation in a forward pass (pooled, or across the samples of the batch unit by unit), and
+``dead_fractions`` the share of units in each layer that never switch on for a batch.
+
 """
 
 from __future__ import annotations
@@ -15,27 +17,37 @@ from typing import Literal
 import torch
 from torch import nn
 
-from helpers._checks import check_flags, check_int
+from helpers._checks import check_flags, check_int, check_number
 
 Activation = Literal["sigmoid", "tanh", "relu", "leaky_relu"]
 Init = Literal["default", "naive", "xavier", "kaiming"]
 
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu")
 INITS: tuple[str, ...] = ("default", "naive", "xavier", "kaiming")
+SPREADS: tuple[str, ...] = ("all", "samples")
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """``value`` must be a str (TypeError) and one of ``choices`` (ValueError)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 class DeepMLP(nn.Module):
     """A multilayer perceptron of ``depth`` linear layers, made by :func:`make_mlp`.
 
-    Without skip connections it computes ``Linear, [BatchNorm1d,] activation, Linear, ...,
-    activation, Linear``: an ordinary MLP. With skip connections every linear layer between the
-    first and the last becomes a residual branch, ``h = h + linear(activation(norm(h)))`` (the
-    "pre-activation" residual block of He et al., 2016), so the input of each such layer also
-    reaches its output unchanged.
+    Without skip connections it computes ``Linear, [BatchNorm1d or LayerNorm,] activation,
+    Linear, ..., activation, Linear``: an ordinary MLP. With skip connections every linear layer
+    between the first and the last becomes a residual branch,
+    ``h = h + linear(activation(norm(h)))`` (the "pre-activation" residual block of He et al.,
+    2016), so the input of each such layer also reaches its output unchanged.
 
     Attributes:
         hidden: the ``depth - 1`` linear layers before the output layer, input side first.
-        norms: one ``nn.BatchNorm1d`` (or ``nn.Identity``) per hidden layer, applied to its output.
+        norms: one ``nn.BatchNorm1d``, ``nn.LayerNorm`` or ``nn.Identity`` per hidden layer,
+            applied to its output before the activation.
         activation: the activation module, shared by all hidden layers (it has no parameters).
         output: the final ``nn.Linear`` layer.
         skip: whether the middle linear layers are residual branches.
@@ -55,6 +67,10 @@ class DeepMLP(nn.Module):
         self.activation = activation
         self.output = output
         self.skip = skip
+
+    def extra_repr(self) -> str:
+        """Shown by ``print(model)``: whether the middle layers are residual branches."""
+        return f"skip={self.skip}"
 
     @property
     def linears(self) -> list[nn.Linear]:
@@ -96,6 +112,7 @@ def make_mlp(
     init: Init | float = "default",
     batch_norm: bool = False,
     skip: bool = False,
+    layer_norm: bool = False,
     in_features: int = 1,
     out_features: int = 1,
     negative_slope: float = 0.01,
@@ -111,10 +128,16 @@ def make_mlp(
             ``"naive"`` draws from ``N(0, 1)``; ``"xavier"`` (Glorot, meant for tanh) from
             ``N(0, 2 / (fan_in + fan_out))``; ``"kaiming"`` (He, meant for ReLU) from
             ``N(0, 2 / ((1 + slope**2) * fan_in))`` with ``slope`` 0 for ReLU; a float ``s`` from
-            ``N(0, s**2)``. Every choice but ``"default"`` sets the biases to zero.
-        batch_norm: put an ``nn.BatchNorm1d`` between each hidden linear layer and its activation.
+            ``N(0, s**2)``. Every choice but ``"default"`` sets the biases to zero; ``"default"``
+            keeps PyTorch's random biases, uniform in ``±1 / sqrt(fan_in)``.
+        batch_norm: put an ``nn.BatchNorm1d`` between each hidden linear layer and its activation:
+            it standardises every unit's pre-activation over the mini-batch (in training mode) or
+            with running averages of those statistics (in eval mode).
         skip: make every linear layer but the first and the last a residual branch,
             ``h = h + linear(activation(norm(h)))``, so gradients also flow around it.
+        layer_norm: put an ``nn.LayerNorm`` there instead: it standardises each sample over the
+            units of the layer, so it does not depend on the other samples of the batch. At most
+            one of ``batch_norm`` and ``layer_norm`` may be set.
         in_features: the size of each input sample.
         out_features: the size of each output sample.
         negative_slope: the slope of ``"leaky_relu"`` for negative inputs.
@@ -135,28 +158,29 @@ def make_mlp(
     check_int("width", width, minimum=1)
     check_int("in_features", in_features, minimum=1)
     check_int("out_features", out_features, minimum=1)
-    check_flags(batch_norm=batch_norm, skip=skip)
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be a str, got {type(activation).__name__}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    if isinstance(init, bool) or not isinstance(init, (str, int, float)):
-        raise TypeError(f"init must be a str or a float, got {type(init).__name__}")
-    if isinstance(init, str) and init not in INITS:
-        raise ValueError(f"init must be one of {INITS} or a float, got {init!r}")
-    if not isinstance(init, str) and not (math.isfinite(init) and init > 0):
-        raise ValueError(f"init as a standard deviation must be finite and > 0, got {init!r}")
-    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-        raise TypeError(f"negative_slope must be a float, got {type(negative_slope).__name__}")
-    if not 0 <= negative_slope < 1:
+    check_flags(batch_norm=batch_norm, skip=skip, layer_norm=layer_norm)
+    if batch_norm and layer_norm:
+        raise ValueError("batch_norm and layer_norm cannot both be True: choose one")
+    _check_choice("activation", activation, ACTIVATIONS)
+    if isinstance(init, str):
+        _check_choice("init", init, INITS)
+    else:
+        try:
+            check_number("init", init, minimum=0.0, strict=True)
+        except TypeError:
+            raise TypeError(f"init must be a str or a float, got {type(init).__name__}") from None
+        except ValueError:
+            raise ValueError(
+                f"init as a standard deviation must be finite and > 0, got {init!r}"
+            ) from None
+    check_number("negative_slope", negative_slope, minimum=0.0, strict=False)
+    if negative_slope >= 1:
         raise ValueError(f"negative_slope must lie in [0, 1), got {negative_slope!r}")
 
     sizes = [in_features] + [width] * (depth - 1)
     hidden = [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     output = nn.Linear(width, out_features)
-    norms: list[nn.Module] = [
-        nn.BatchNorm1d(width) if batch_norm else nn.Identity() for _ in hidden
-    ]
+    norms: list[nn.Module] = [_norm(width, batch_norm, layer_norm) for _ in hidden]
     module = {
         "sigmoid": nn.Sigmoid(),
         "tanh": nn.Tanh(),
@@ -167,6 +191,14 @@ def make_mlp(
     for layer in [*hidden, output]:
         _initialise(layer, init, slope)
     return DeepMLP(hidden, norms, module, output, skip)
+
+
+def _norm(width: int, batch_norm: bool, layer_norm: bool) -> nn.Module:
+    if batch_norm:
+        return nn.BatchNorm1d(width)
+    if layer_norm:
+        return nn.LayerNorm(width)
+    return nn.Identity()
 
 
 def _initialise(layer: nn.Linear, init: str | float, slope: float) -> None:
@@ -187,7 +219,10 @@ def _initialise(layer: nn.Linear, init: str | float, slope: float) -> None:
 
 
 def layer_grad_norms(model: nn.Module) -> list[float]:
-    """The 2-norm of the weight gradient of every ``nn.Linear`` layer, in module order.
+    """The Frobenius norm of the weight gradient of every ``nn.Linear`` layer, in module order.
+
+    The Frobenius norm of a matrix is the 2-norm of all its entries taken as one vector,
+    ``sqrt(sum_ij g_ij**2)``.
 
     Call it after ``loss.backward()``. For a :class:`DeepMLP` the order is input side first,
     output layer last. Biases and batch-norm parameters are not included. The norm is computed
@@ -212,15 +247,36 @@ def layer_grad_norms(model: nn.Module) -> list[float]:
     return norms
 
 
-def activation_stds(model: DeepMLP, x: torch.Tensor) -> list[float]:
-    """The standard deviation of every hidden layer's activations on the batch ``x``.
+def activation_stds(model: DeepMLP, x: torch.Tensor, *, over: str = "all") -> list[float]:
+    """The spread of every hidden layer's activations on the batch ``x``.
 
-    Entry ``i`` is the standard deviation, over all samples and units, of the output of hidden
-    layer ``i``'s activation. Computed without gradients, in the model's current train/eval mode.
+    Args:
+        model: a network from :func:`make_mlp`.
+        x: a batch of inputs, shape ``(N, in_features)`` with ``N >= 2``.
+        over: ``"all"`` (the default) pools all samples and units of a layer into one standard
+            deviation. ``"samples"`` takes, for every unit, the standard deviation across the
+            ``N`` samples, then the mean over the units: how much the layer's output still
+            depends on *which* input came in. The two differ when units sit at different
+            offsets (for example because of random biases): the pooled value then measures those
+            offsets, which are the same for every input and carry no information about it.
+
+    Returns:
+        One float per hidden layer, input side first. Computed without gradients, in the model's
+        current train/eval mode. ``0.0`` with ``over="samples"`` means that every input gives the
+        same activations in that layer.
+
+    Raises:
+        TypeError: if ``model`` is not a :class:`DeepMLP`, ``x`` not a tensor or ``over`` not a str.
+        ValueError: if ``x`` has the wrong shape or ``over`` is not ``"all"`` or ``"samples"``.
     """
     _check_model_and_input(model, x)
+    _check_choice("over", over, SPREADS)
+    if x.shape[0] < 2:
+        raise ValueError(f"x must hold at least 2 samples to measure a spread, got {x.shape[0]}")
     with torch.no_grad():
         _, post = model.trace(x)
+    if over == "samples":
+        return [h.std(dim=0).mean().item() for h in post]
     return [h.std().item() for h in post]
 
 
@@ -240,5 +296,10 @@ def dead_fractions(model: DeepMLP, x: torch.Tensor) -> list[float]:
 def _check_model_and_input(model: object, x: object) -> None:
     if not isinstance(model, DeepMLP):
         raise TypeError(f"model must be a DeepMLP from make_mlp, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError("x must be a 2-D tensor of shape (N, in_features)")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    in_features = model.hidden[0].in_features
+    if x.ndim != 2 or x.shape[1] != in_features:
+        raise ValueError(
+            f"x must be a 2-D tensor of shape (N, {in_features}), got shape {tuple(x.shape)}"
+        )
