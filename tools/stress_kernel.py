@@ -1,21 +1,29 @@
 """Stress test for notebook execution stalls (issue 15): run notebooks many times, count stalls.
 
-    python tools/stress_kernel.py --runs 200 --jobs 3 --hogs 2            # the minimal notebook
-    python tools/stress_kernel.py --runs 40 --jobs 2 notebooks/04_*.ipynb # real notebooks
-    make stress STRESS_ARGS="--runs 200"
+    python tools/stress_kernel.py --runs 400 --jobs 3 --hogs 2             # the minimal notebook
+    python tools/stress_kernel.py --runs 30 --timeout 60 notebooks/04_*.ipynb  # real notebooks
+    make stress STRESS_ARGS="--runs 400"
 
 Each execution is one nbclient run in a fresh kernel (this interpreter's ipykernel), with a short
 per-cell timeout (``--timeout``, 10 s). ``--jobs`` executions run at once, each in its own client
-process, and ``--hogs`` niced busy-loop processes keep the CPUs contended: the stall shows under
-contention (more runnable processes than cores) and hardly on an idle machine.
+process, and ``--hogs`` niced busy-loop processes keep the CPUs contended: the stall needs the
+client to lag behind the kernel, which contention (more runnable processes than cores) provides.
+
+``--client`` chooses the kernel client: ``stock`` is nbclient's default (the stall),
+``fixed`` uses :class:`tools.kernel_session.WakeupKernelManager` (the fix), ``both`` (default)
+alternates the two run by run, so both meet the same load.
 
 A stall is an execution that takes at least ``0.8 * timeout`` longer than the median of its
-notebook: the client waits for a message that is already in its socket until the cell timeout
-ends the wait, then carries on with no error and the same outputs. A cell that really times out
-raises; that counts as an error, not a stall.
+notebook and client: the client waits for a reply that is already in its socket until the cell
+timeout ends the wait, then carries on with no error and the same outputs. A cell that really
+times out raises; that counts as an error, not a stall. For each execution the slowest cell's
+timeline is printed: when the kernel went busy, sent its reply and went idle (the messages'
+header times) and when the client had the reply, in seconds after the client sent the cell. In a
+stall the kernel replied at once and the client got the reply a timeout later.
 
-The minimal notebook (used when no notebook is given) is many tiny cells that print and display,
-so one execution sends hundreds of shell and IOPub messages in a few seconds.
+The minimal notebook (used when no notebook is given) is what triggers the stall: cells whose
+output goes into an ipywidgets Output widget (as ``interact`` does), so that nbclient sends
+``comm_msg`` updates on the shell channel while it waits for the cell's reply there.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import datetime
 import json
 import multiprocessing as mp
 import os
+import signal
 import statistics
 import sys
 import time
@@ -33,13 +42,19 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.kernel_session import WakeupKernelManager  # noqa: E402
 
-def minimal_notebook(cells: int = 40) -> nbformat.NotebookNode:
-    """A notebook of ``cells`` tiny code cells, each printing a few lines and displaying a value."""
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # nbclient's format for message times
+
+
+def minimal_notebook(cells: int = 20) -> nbformat.NotebookNode:
+    """A notebook of ``cells`` tiny cells, each printing into a new ipywidgets Output widget."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [
+    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as widgets")] + [
         nbformat.v4.new_code_cell(
-            f"for i in range(3):\n    print({k}, i)\ndisplay({{'cell': {k}}})\n{k}"
+            f"out = widgets.Output()\ndisplay(out)\nwith out:\n    for i in range(3):\n"
+            f"        print({k}, i)"
         )
         for k in range(cells)
     ]
@@ -51,54 +66,62 @@ def minimal_notebook(cells: int = 40) -> nbformat.NotebookNode:
     return nb
 
 
-def now() -> str:
-    """The time now, in the format of nbclient's message timestamps."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def mark(key: str):
     """An nbclient hook that stores the client's clock in the cell's timing metadata."""
 
     def hook(cell, **_):
-        cell.metadata.setdefault("execution", {})[f"client.{key}"] = now()
+        now = datetime.datetime.now(datetime.UTC).strftime(STAMP)
+        cell.metadata.setdefault("execution", {})[f"client.{key}"] = now
 
     return hook
 
 
-def slowest_cell(nb: nbformat.NotebookNode) -> str:
-    """The timeline of the cell that took longest, in seconds after the client sent it:
-    when the kernel went busy and sent its reply and idle (kernel clock, message headers) and
-    when the client had the reply (client clock). Both clocks are this machine's."""
+def seconds(stamp: str) -> float:
+    """A message time (nbclient's format) in seconds since the epoch."""
+    return datetime.datetime.strptime(stamp, STAMP).timestamp()
 
-    def seconds(stamp: str) -> float:
-        return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+
+def late_replies(nb: nbformat.NotebookNode, late: float) -> int:
+    """The number of cells whose reply reached the client ``late`` seconds or more after the
+    kernel sent it: the stall itself, whatever the notebook's other timings."""
+    times = [c.metadata.get("execution", {}) for c in nb.cells]
+    return sum(
+        1
+        for t in times
+        if "client.reply" in t
+        and "shell.execute_reply" in t
+        and seconds(t["client.reply"]) - seconds(t["shell.execute_reply"]) >= late
+    )
+
+
+def slowest_cell(nb: nbformat.NotebookNode) -> str:
+    """The timeline of the cell that took longest, in seconds after the client sent it."""
+
+    def took(cell) -> float:
+        times = cell.metadata.execution
+        return seconds(times["client.reply"]) - seconds(times["client.sent"])
 
     timed = [c for c in nb.cells if "client.reply" in c.metadata.get("execution", {})]
     if not timed:
         return ""
-    cell = max(
-        timed,
-        key=lambda c: (
-            seconds(c.metadata.execution["client.reply"])
-            - seconds(c.metadata.execution["client.sent"])
-        ),
-    )
-    times = cell.metadata.execution
-    sent = seconds(times["client.sent"])
+    cell = max(timed, key=took)
+    times, sent = cell.metadata.execution, seconds(cell.metadata.execution["client.sent"])
     keys = ["iopub.status.busy", "shell.execute_reply", "iopub.status.idle", "client.reply"]
-    return "  ".join(f"{k} +{seconds(times[k]) - sent:.2f}" for k in keys if k in times)
+    steps = "  ".join(f"{k} +{seconds(times[k]) - sent:.2f}" for k in keys if k in times)
+    return f"cell {nb.cells.index(cell)}: {steps}"
 
 
-def execute_once(job: tuple[str, int]) -> tuple[str, float, str, str]:
-    """Run one notebook (path, or "" for the minimal one) in a fresh kernel.
+def execute_once(job: tuple[str, int, str]) -> tuple[str, str, float, str, int, str]:
+    """Run one notebook (path, or "" for the minimal one) in a fresh kernel with the given client.
 
-    Returns (name, seconds, error, slowest cell's timeline); error is "" when there was none."""
-    path, timeout = job
+    Returns (name, client, seconds, error, late replies, slowest cell); error is "" if none."""
+    path, timeout, client_kind = job
     if path:
         nb = nbformat.read(path, as_version=4)
         resources = {"metadata": {"path": str(Path(path).parent)}}
     else:
         nb, resources = minimal_notebook(), {}
+    extra = {"kernel_manager_class": WakeupKernelManager} if client_kind == "fixed" else {}
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -108,6 +131,7 @@ def execute_once(job: tuple[str, int]) -> tuple[str, float, str, str]:
         record_timing=True,
         on_cell_execute=mark("sent"),
         on_cell_executed=mark("reply"),
+        **extra,
     )
     start = time.perf_counter()
     try:
@@ -115,7 +139,9 @@ def execute_once(job: tuple[str, int]) -> tuple[str, float, str, str]:
         error = ""
     except Exception as exc:  # a real timeout or a dead kernel: report it, keep stressing
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return path or "minimal", time.perf_counter() - start, error, slowest_cell(nb)
+    took = time.perf_counter() - start
+    late = late_replies(nb, 0.8 * timeout)
+    return path or "minimal", client_kind, took, error, late, slowest_cell(nb)
 
 
 def hog() -> None:
@@ -125,6 +151,14 @@ def hog() -> None:
         pass
 
 
+def versions() -> dict[str, str]:
+    """The versions of the packages on the messaging path."""
+    from importlib.metadata import version
+
+    names = ["pyzmq", "jupyter_client", "nbclient", "ipykernel", "ipywidgets", "tornado"]
+    return {name: version(name) for name in names}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: the minimal one)")
@@ -132,58 +166,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=3, help="executions at once (default 3)")
     parser.add_argument("--hogs", type=int, default=2, help="niced CPU hogs (default 2)")
     parser.add_argument("--timeout", type=int, default=10, help="per-cell timeout, s (default 10)")
-    parser.add_argument("--json", type=Path, help="write every run's time to this file")
+    parser.add_argument("--client", choices=["stock", "fixed", "both"], default="both")
+    parser.add_argument("--json", type=Path, help="write every run's result to this file")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.jobs < 1 or args.hogs < 0 or args.timeout < 1:
         parser.error("--runs, --jobs and --timeout must be >= 1, --hogs >= 0")
 
     paths = [str(p) for p in args.notebooks] or [""]
-    jobs = [(paths[i % len(paths)], args.timeout) for i in range(args.runs)]
+    kinds = ["stock", "fixed"] if args.client == "both" else [args.client]
+    jobs = [
+        (paths[i // len(kinds) % len(paths)], args.timeout, kinds[i % len(kinds)])
+        for i in range(args.runs)
+    ]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the pool and the hogs too
     ctx = mp.get_context("spawn")
     hogs = [ctx.Process(target=hog, daemon=True) for _ in range(args.hogs)]
     for process in hogs:
         process.start()
-    results: list[tuple[str, float, str, str]] = []
+    results: list[tuple[str, str, float, str, int, str]] = []
     try:
         # maxtasksperchild=1: every execution gets a fresh client process, as a fresh kernel.
         with ctx.Pool(args.jobs, maxtasksperchild=1) as pool:
             for i, result in enumerate(pool.imap_unordered(execute_once, jobs), 1):
                 results.append(result)
-                name, seconds, error, slowest = result
+                name, kind, took, error, late, slowest = result
                 print(
-                    f"{i:4d}  {seconds:7.2f} s  {name}  {error}  slowest cell: {slowest}",
+                    f"{i:4d} {took:7.2f} s  {kind}  {name}  late {late}  {error}  {slowest}",
                     flush=True,
                 )
     finally:
         for process in hogs:
             process.kill()
 
-    stalls = 0
-    for name in sorted({r[0] for r in results}):
-        times = [s for n, s, e, _ in results if n == name and not e]
+    stalls = {kind: 0 for kind in kinds}
+    for name, kind in sorted({(r[0], r[1]) for r in results}):
+        mine = [r for r in results if r[:2] == (name, kind)]
+        times = [r[2] for r in mine if not r[3]]
         median = statistics.median(times) if times else float("nan")
-        slow = [s for s in times if s >= median + 0.8 * args.timeout]
-        errors = sum(1 for n, _, e, _ in results if n == name and e)
-        stalls += len(slow)
+        slow = [t for t in times if t >= median + 0.8 * args.timeout]
+        stalls[kind] += len(slow)
+        late = sum(r[4] for r in mine)
         print(
-            f"{name}: {len(times) + errors} runs, median {median:.2f} s, "
-            f"{len(slow)} stalls {[round(s, 1) for s in slow]}, {errors} errors"
+            f"{kind} client, {name}: {len(mine)} runs, median {median:.2f} s, "
+            f"{len(slow)} stalls {[round(t, 1) for t in slow]}, {late} late replies, "
+            f"{len(mine) - len(times)} errors"
         )
     print(f"versions: {versions()}")
-    print(f"stalls: {stalls} in {len(results)} executions")
+    for kind in kinds:
+        runs = sum(1 for r in results if r[1] == kind)
+        print(f"stalls: {stalls[kind]} in {runs} executions with the {kind} client")
     if args.json:
-        args.json.write_text(
-            json.dumps({"versions": versions(), "timeout": args.timeout, "runs": results}, indent=1)
-        )
-    return 1 if stalls else 0
-
-
-def versions() -> dict[str, str]:
-    """The versions of the packages on the messaging path."""
-    from importlib.metadata import version
-
-    names = ["pyzmq", "jupyter_client", "nbclient", "ipykernel", "tornado"]
-    return {name: version(name) for name in names}
+        record = {"versions": versions(), "args": vars(args) | {"json": str(args.json)}}
+        args.json.write_text(json.dumps(record | {"runs": results}, indent=1))
+    return 1 if stalls.get("fixed") else 0
 
 
 if __name__ == "__main__":
