@@ -121,6 +121,10 @@ def test_a_wrong_two_layer_backward_is_refused_with_its_diagnosis(answer, diagno
 def test_an_unfilled_two_layer_backward_says_to_fill_it_in():
     with pytest.raises(ExerciseError, match=r"backward_two_layers\(cache\) is not filled in yet"):
         check_two_layer_backward(lambda cache: None)
+    with pytest.raises(ExerciseError, match=r"dL/dW2 is not filled in yet"):
+        check_two_layer_backward(
+            lambda cache: (*reference_two_layers(cache)[:2], ..., ..., ..., ...)
+        )
 
 
 def test_the_two_layer_check_wants_six_gradients_and_a_callable():
@@ -290,3 +294,7 @@ def test_the_linear_check_wants_gradcheck_run_and_the_backward_filled():
         check_linear_function(function, False)
     with pytest.raises(ExerciseError, match="LinearFunction.backward is not filled in yet"):
         check_linear_function(linear_function(lambda ctx, g: None), True)
+    with pytest.raises(ExerciseError, match="grad_W is not filled in yet"):
+        check_linear_function(
+            linear_function(lambda ctx, g: (g @ ctx.saved_tensors[1], ..., ...)), True
+        )

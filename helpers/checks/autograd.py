@@ -147,6 +147,8 @@ def check_two_layer_backward(backward: Callable[[tuple[torch.Tensor, ...]], Any]
     if not isinstance(answer, (tuple, list)) or len(answer) != 6:
         got = len(answer) if isinstance(answer, (tuple, list)) else type(answer).__name__
         raise ExerciseError(f"return 6 gradients, ({', '.join(GRADIENT_NAMES)}), got {got}.")
+    for name, g in zip(GRADIENT_NAMES, answer, strict=True):
+        require_filled(name, g)
     answer = [_as_tensor(name, g) for name, g in zip(GRADIENT_NAMES, answer, strict=True)]
 
     leaves = [p.clone().requires_grad_(True) for p in params]
@@ -314,6 +316,8 @@ def check_linear_function(function: type[torch.autograd.Function], passed: objec
             "(grad_x, grad_W, grad_b), in that order."
         )
     names = ("grad_x", "grad_W", "grad_b")
+    for name, g in zip(names, answer, strict=True):
+        require_filled(name, g)
     answer = [_as_tensor(name, g) for name, g in zip(names, answer, strict=True)]
     reference = (grad_output @ W, grad_output.T @ x, grad_output.sum(0))
     for name, g, r in zip(names, answer, reference, strict=True):
