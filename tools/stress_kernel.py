@@ -9,9 +9,10 @@ per-cell timeout (``--timeout``, 10 s). ``--jobs`` executions run at once, each 
 process, and ``--hogs`` niced busy-loop processes keep the CPUs contended: the stall needs the
 client to lag behind the kernel, which contention (more runnable processes than cores) provides.
 
-``--client`` chooses the kernel client: ``stock`` is nbclient's default (the stall),
-``fixed`` uses :class:`tools.kernel_session.WakeupKernelManager` (the fix), ``both`` (default)
-alternates the two run by run, so both meet the same load.
+``--client`` chooses the kernel client, run by run from a comma-separated cycle: ``stock`` is
+nbclient's default (the stall), ``fixed`` uses :class:`tools.kernel_session.WakeupKernelManager`
+(the fix). The default ``stock,fixed`` alternates the two, so both meet the same load;
+``fixed,fixed,stock`` spends two thirds of the runs on the fix.
 
 A stall is an execution that takes at least ``0.8 * timeout`` longer than the median of its
 notebook and client: the client waits for a reply that is already in its socket until the cell
@@ -166,16 +167,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=3, help="executions at once (default 3)")
     parser.add_argument("--hogs", type=int, default=2, help="niced CPU hogs (default 2)")
     parser.add_argument("--timeout", type=int, default=10, help="per-cell timeout, s (default 10)")
-    parser.add_argument("--client", choices=["stock", "fixed", "both"], default="both")
+    parser.add_argument("--client", default="stock,fixed", help="cycle of stock/fixed clients")
     parser.add_argument("--json", type=Path, help="write every run's result to this file")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.jobs < 1 or args.hogs < 0 or args.timeout < 1:
         parser.error("--runs, --jobs and --timeout must be >= 1, --hogs >= 0")
+    cycle = args.client.split(",")
+    if not set(cycle) <= {"stock", "fixed"}:
+        parser.error("--client: a comma-separated cycle of 'stock' and 'fixed'")
 
     paths = [str(p) for p in args.notebooks] or [""]
-    kinds = ["stock", "fixed"] if args.client == "both" else [args.client]
+    kinds = sorted(set(cycle))
     jobs = [
-        (paths[i // len(kinds) % len(paths)], args.timeout, kinds[i % len(kinds)])
+        (paths[i // len(cycle) % len(paths)], args.timeout, cycle[i % len(cycle)])
         for i in range(args.runs)
     ]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the pool and the hogs too
