@@ -178,3 +178,206 @@ def test_measurements_reject_other_models_and_bad_inputs():
         activation_stds(nn.Linear(1, 1), torch.zeros(2, 1))
     with pytest.raises(ValueError, match="2-D"):
         dead_fractions(make_mlp(3), torch.zeros(4))
+
+
+# --- second edition: spread across samples, layer norm, repr, argument errors -----------------
+
+
+def test_activation_stds_over_samples_is_the_mean_per_unit_spread_and_ignores_offsets():
+    torch.manual_seed(0)
+    x = torch.randn(50, 1)
+    model = make_mlp(4, width=8, activation="tanh", in_features=1)
+    _, post = model.trace(x)
+    expected = [a.std(dim=0).mean().item() for a in post]
+    assert activation_stds(model, x, over="samples") == pytest.approx(expected)
+    # A constant input gives zero spread across samples but a nonzero pooled spread (offsets).
+    same = torch.full((20, 1), 0.7)
+    assert activation_stds(model, same, over="samples") == [0.0, 0.0, 0.0]
+    assert min(activation_stds(model, same)) > 0
+
+
+def test_default_init_keeps_random_biases_that_inflate_the_pooled_spread():
+    torch.manual_seed(0)
+    x = torch.randn(256, 64)
+    model = make_mlp(12, width=64, activation="relu", in_features=64)
+    pooled = activation_stds(model, x)
+    samples = activation_stds(model, x, over="samples")
+    # the pooled value shrinks much more slowly than the spread across inputs (biases' offsets)
+    assert pooled[-1] / pooled[0] > 100 * (samples[-1] / samples[0])
+
+
+@pytest.mark.parametrize(
+    ("over", "error"), [("units", ValueError), (0, TypeError), (None, TypeError)]
+)
+def test_activation_stds_rejects_a_bad_over(over, error):
+    with pytest.raises(error, match="over"):
+        activation_stds(make_mlp(3), torch.zeros(4, 1), over=over)
+
+
+def test_activation_stds_needs_two_samples_and_the_right_width():
+    with pytest.raises(ValueError, match="2 samples"):
+        activation_stds(make_mlp(3), torch.zeros(1, 1))
+    with pytest.raises(ValueError, match=r"\(N, 1\)"):
+        activation_stds(make_mlp(3), torch.zeros(4, 2))
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        dead_fractions(make_mlp(3), [[0.0]])
+
+
+def test_layer_norm_normalises_each_sample_over_its_units():
+    torch.manual_seed(0)
+    model = make_mlp(4, width=6, activation="tanh", layer_norm=True, in_features=2)
+    assert sum(isinstance(m, nn.LayerNorm) for m in model.modules()) == 3
+    x = torch.randn(5, 2)
+    pre, _ = model.trace(x)
+    for z in pre:  # gamma = 1, beta = 0 at init: each row has mean 0 and variance 1
+        assert torch.allclose(z.mean(dim=1), torch.zeros(5), atol=1e-5)
+        assert torch.allclose(z.var(dim=1, unbiased=False), torch.ones(5), atol=1e-3)
+    # one sample's output does not depend on the rest of the batch (batch norm's would)
+    assert torch.allclose(model(x)[:1], model(x[:1]), atol=1e-6)
+
+
+def test_batch_norm_and_layer_norm_together_are_refused():
+    with pytest.raises(ValueError, match="batch_norm and layer_norm"):
+        make_mlp(3, batch_norm=True, layer_norm=True)
+    with pytest.raises(TypeError, match="layer_norm"):
+        make_mlp(3, layer_norm=1)
+
+
+def test_print_shows_the_layers_and_whether_there_are_skips():
+    text = repr(make_mlp(3, activation="relu", skip=True))
+    assert "skip=True" in text and "ReLU()" in text and "Linear(in_features=32" in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"depth": 3, "negative_slope": "0.1"}, TypeError, "negative_slope"),
+        ({"depth": 3, "negative_slope": -0.1}, ValueError, "negative_slope"),
+        ({"depth": 3, "init": math.inf}, ValueError, "init"),
+        ({"depth": 3, "init": True}, TypeError, "init"),
+    ],
+)
+def test_more_bad_arguments_raise_naming_the_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        make_mlp(**kwargs)
+
+
+# --- helpers.deep_diagnostics ---------------------------------------------------------------------
+
+
+def test_grad_to_weight_ratios_divide_each_gradient_norm_by_its_weight_norm():
+    from helpers.deep_diagnostics import grad_to_weight_ratios
+
+    torch.manual_seed(0)
+    model = make_mlp(4, width=5, activation="tanh", in_features=2)
+    nn.functional.mse_loss(model(torch.randn(6, 2)), torch.randn(6, 1)).backward()
+    expected = [
+        layer.weight.grad.norm().item() / layer.weight.norm().item() for layer in model.linears
+    ]
+    assert grad_to_weight_ratios(model) == pytest.approx(expected, rel=1e-6)
+    with torch.no_grad():  # doubling the weights of layer 2 halves its ratio, gradients unchanged
+        model.linears[1].weight.mul_(2)
+    assert grad_to_weight_ratios(model)[1] == pytest.approx(expected[1] / 2, rel=1e-6)
+    with pytest.raises(ValueError, match="backward"):
+        grad_to_weight_ratios(make_mlp(3))
+    with pytest.raises(TypeError, match="model"):
+        grad_to_weight_ratios([1, 2])
+
+
+@pytest.mark.parametrize(
+    ("activation", "z", "expected"),
+    [
+        ("tanh", [0.0, 1.0, 1.9, -3.0], 0.5),  # slope < 0.1 beyond |z| = 1.82
+        ("sigmoid", [0.0, 3.0, 3.7, -5.0], 0.5),  # slope < 0.025 beyond |z| = 3.65
+        ("relu", [0.5, -0.5, 0.0, 2.0], 0.5),  # slope 0 for z <= 0
+        ("leaky_relu", [0.5, -0.5, -1.0, 2.0], 0.5),  # slope 0.01 < 0.1
+    ],
+)
+def test_saturated_fractions_count_entries_with_an_almost_flat_slope(activation, z, expected):
+    from helpers.deep_diagnostics import saturated_fractions
+
+    model = make_mlp(2, width=1, activation=activation, in_features=1)
+    with torch.no_grad():  # the hidden pre-activation equals the input
+        model.linears[0].weight.fill_(1.0)
+        model.linears[0].bias.zero_()
+    x = torch.tensor(z).unsqueeze(1)
+    assert saturated_fractions(model, x) == [pytest.approx(expected)]
+    with pytest.raises(ValueError, match="level"):
+        saturated_fractions(model, x, level=0.0)
+
+
+def test_activations_and_grads_match_autograd_and_leave_parameter_grads_alone():
+    from helpers.deep_diagnostics import activations_and_grads
+
+    torch.manual_seed(0)
+    model = make_mlp(4, width=5, activation="sigmoid", in_features=1)
+    x, y = torch.randn(7, 1), torch.randn(7)
+    post, grads = activations_and_grads(model, x, y)
+    assert all(p.grad is None for p in model.parameters())
+    # the last hidden layer feeds the output layer: dL/da = 2/N (out - y) w_out
+    out = model(x).squeeze(1).detach()
+    expected = (2 / 7) * (out - y).unsqueeze(1) * model.output.weight.detach()
+    assert torch.allclose(grads[-1], expected, atol=1e-6)
+    assert [p.shape for p in post] == [(7, 5)] * 3
+    with pytest.raises(ValueError, match="y must have shape"):
+        activations_and_grads(model, x, torch.randn(7, 1))
+
+
+# --- helpers.deep_plots -------------------------------------------------------------------------
+
+
+def test_plot_per_layer_leaves_out_and_counts_what_a_log_axis_cannot_show():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.deep_plots import plot_per_layer
+
+    fig, ax = plt.subplots()
+    plot_per_layer(ax, {"a": [1.0, 0.0, 0.5, math.inf], "b": [1.0, 2.0, 3.0, 4.0]}, ylabel="y")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a (1 exactly 0, not drawn, 1 inf/nan)", "b"]
+    first, second = ax.get_lines()
+    assert first.get_marker() != second.get_marker()
+    assert math.isnan(first.get_ydata()[1]) and ax.get_yscale() == "log"
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    plt.close(fig)
+    with pytest.raises(ValueError, match="series"):
+        plot_per_layer(ax, {}, ylabel="y")
+
+
+def test_plot_loss_runs_draws_the_median_and_says_how_many_seeds_diverged():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.deep_plots import plot_loss_runs
+
+    fig, ax = plt.subplots()
+    plot_loss_runs(
+        ax, {"ok": [[3.0, 2.0], [1.0, 4.0], [2.0, 3.0]], "bad": [[1.0, math.inf]]}, reference=0.5
+    )
+    ok_line, bad_line, reference = ax.get_lines()
+    assert list(ok_line.get_ydata()) == [2.0, 3.0]  # the per-epoch median of three seeds
+    assert list(bad_line.get_ydata()) == [1.0]  # stops at the last finite epoch
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1] == "bad (1 of 1 seeds diverged)" and list(reference.get_ydata()) == [0.5, 0.5]
+    plt.close(fig)
+
+
+def test_plot_layer_histograms_rejects_a_layer_that_does_not_exist():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.deep_plots import plot_layer_histograms
+
+    fig, ax = plt.subplots()
+    plot_layer_histograms(ax, [torch.randn(10), torch.randn(10)], [1, 2], xlabel="v")
+    assert len(ax.get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match="layers"):
+        plot_layer_histograms(ax, [torch.randn(10)], [2], xlabel="v")
+    plt.close(fig)
