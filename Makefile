@@ -53,10 +53,11 @@ test: $(STAMP)
 check-outputs: $(STAMP)
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest -n 2 --dist loadfile -rs notebooks $(PYTEST_ARGS)
 
-# NB=notebooks/03_*.ipynb regenerates one notebook only.
+# NB=notebooks/03_*.ipynb regenerates one notebook only. The kernels load the figure lint
+# (tools/figure_lint.py): a cell that shows a figure breaking a rule stops the run, unstored.
 NB ?= notebooks/*.ipynb
 outputs: $(STAMP)
-	$(BIN)/python -m tools.run_notebooks --write $(NB)
+	IPYTHONDIR=$(CURDIR)/tools/figure_lint_ipython $(BIN)/python -m tools.run_notebooks --write $(NB)
 
 # Execution-stall stress test (issue 15; README, maintainers' notes): many runs in fresh kernels
 # with a short cell timeout, under CPU contention. Not part of `make test`. STRESS_ARGS=--runs 200
