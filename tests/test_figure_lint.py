@@ -4,6 +4,8 @@ one that keeps it; the kernel hook fails the cell that shows a bad figure (so nb
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import matplotlib.style
 import nbformat
 import numpy as np
@@ -283,6 +285,57 @@ def test_text_overflow_accepts_text_inside_and_clipped_text():
 
 
 # --- the kernel hook and the command line ---
+
+
+class FakeShell:
+    """The parts of an IPython shell the hook uses."""
+
+    def __init__(self):
+        self.display_formatter = SimpleNamespace(format=self.format)
+        self.events = SimpleNamespace(register=lambda name, f: self.callbacks.append((name, f)))
+        self.callbacks = []
+        self.tracebacks = []
+
+    def format(self, obj, include=None, exclude=None):
+        if isinstance(obj, Figure):
+            obj.draw_without_rendering()  # as IPython's PNG formatter draws it
+        return {"text/plain": repr(obj)}, {}
+
+    def showtraceback(self, exc_tuple, exception_only=False):
+        self.tracebacks.append(exc_tuple[1])
+
+
+def test_the_hook_fails_the_cell_and_reports_a_crash_of_the_lint(monkeypatch):
+    shell = FakeShell()
+    fl.load_ipython_extension(shell)
+    fl.load_ipython_extension(shell)  # a second load changes nothing
+    assert [name for name, _ in shell.callbacks] == ["pre_run_cell", "post_run_cell"]
+    hook = shell._course_figure_lint
+    fig, ax = new_axes()
+    ax.plot(X, X)
+    ax.set_xlabel("x")
+    hook.pre_run_cell()
+    shell.display_formatter.format(fig)
+    shell.display_formatter.format(fig)  # shown twice: linted once
+    shell.display_formatter.format("not a figure")
+    result = SimpleNamespace(error_in_exec=None)
+    hook.post_run_cell(result)
+    assert isinstance(result.error_in_exec, fl.FigureLintError)
+    assert shell.tracebacks == [result.error_in_exec]
+    assert str(result.error_in_exec).splitlines()[1:] == [
+        "  figure 1 of this cell: [axis-label] axes 1: the y axis has no label"
+    ]
+    hook.pre_run_cell()
+    monkeypatch.setattr(fl, "lint_figure", lambda fig, draw: 1 / 0)
+    shell.display_formatter.format(fig)
+    result = SimpleNamespace(error_in_exec=None)
+    hook.post_run_cell(result)
+    assert str(result.error_in_exec).splitlines()[1:] == [
+        "  figure 1 of this cell: the lint itself failed (ZeroDivisionError: division by zero)"
+    ]
+    hook.pre_run_cell()
+    hook.post_run_cell(result := SimpleNamespace(error_in_exec=None))  # no figure: no error
+    assert result.error_in_exec is None
 
 
 def write_notebook(path, sources: list[str]) -> None:

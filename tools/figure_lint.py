@@ -658,10 +658,13 @@ class _Hook:
             if not any(f is obj for f in self.figures):
                 self.figures.append(obj)
                 start = time.perf_counter()
-                found = lint_figure(obj, draw=False)
+                n = len(self.figures)
+                try:
+                    found = [str(v) for v in lint_figure(obj, draw=False)]
+                except Exception as error:  # a bug of the lint's: say so, do not break display
+                    found = [f"the lint itself failed ({type(error).__name__}: {error})"]
                 self.seconds += time.perf_counter() - start
                 self.linted += 1
-                n = len(self.figures)
                 self.problems.extend(f"figure {n} of this cell: {v}" for v in found)
         return result
 
