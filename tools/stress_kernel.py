@@ -15,8 +15,10 @@ nbclient's default (the stall), ``fixed`` uses :class:`tools.kernel_session.Wake
 ``fixed,fixed,stock`` spends two thirds of the runs on the fix.
 
 A stall is an execution that takes at least ``0.8 * timeout`` longer than the median of its
-notebook and client: the client waits for a reply that is already in its socket until the cell
-timeout ends the wait, then carries on with no error and the same outputs. A cell that really
+notebook and client, or that has a late reply: a cell whose reply reached the client
+``0.8 * timeout`` or more after the kernel sent it. The client waits for a reply that is already
+in its socket until the cell timeout ends the wait, then carries on with no error and the same
+outputs. A cell that really
 times out raises; that counts as an error, not a stall. For each execution the slowest cell's
 timeline is printed: when the kernel went busy, sent its reply and went idle (the messages'
 header times) and when the client had the reply, in seconds after the client sent the cell. In a
@@ -202,17 +204,18 @@ def main(argv: list[str] | None = None) -> int:
         for process in hogs:
             process.kill()
 
-    stalls = {kind: 0 for kind in kinds}
+    stalls = {kind: 0 for kind in kinds}  # slow executions, or ones with a late reply
     for name, kind in sorted({(r[0], r[1]) for r in results}):
         mine = [r for r in results if r[:2] == (name, kind)]
         times = [r[2] for r in mine if not r[3]]
         median = statistics.median(times) if times else float("nan")
-        slow = [t for t in times if t >= median + 0.8 * args.timeout]
-        stalls[kind] += len(slow)
-        late = sum(r[4] for r in mine)
+        slow = [r for r in mine if not r[3] and r[2] >= median + 0.8 * args.timeout]
+        stalled = [r for r in mine if r in slow or r[4]]
+        stalls[kind] += len(stalled)
         print(
             f"{kind} client, {name}: {len(mine)} runs, median {median:.2f} s, "
-            f"{len(slow)} stalls {[round(t, 1) for t in slow]}, {late} late replies, "
+            f"{len(slow)} slow by >= 0.8 timeout {[round(r[2], 1) for r in slow]}, "
+            f"{sum(1 for r in mine if r[4])} with late replies ({sum(r[4] for r in mine)} cells), "
             f"{len(mine) - len(times)} errors"
         )
     print(f"versions: {versions()}")
