@@ -258,3 +258,9 @@ def a_count(grad, scale):
 def test_fp16_wrong_answers_get_their_diagnosis(answer, diagnosis):
     with pytest.raises(ExerciseError, match=diagnosis):
         g.check_fp16_zero_fraction(answer)
+
+
+def test_fp16_check_reports_the_answer_on_a_given_gradient(capsys):
+    grad = torch.tensor([1e-9, 1e-5, 1e-6, 0.0])
+    g.check_fp16_zero_fraction(g.fp16_zero_fraction_reference, grad)
+    assert capsys.readouterr().out.rstrip().endswith("on your gradient 33.3% and 0.0%.")

@@ -337,11 +337,15 @@ def fp16_zero_fraction_reference(grad: torch.Tensor, scale: float = 1.0) -> floa
     return flushed.sum().item() / max(nonzero.sum().item(), 1)
 
 
-def check_fp16_zero_fraction(fn: Callable[[torch.Tensor, float], float]) -> None:
+def check_fp16_zero_fraction(
+    fn: Callable[[torch.Tensor, float], float], grad_to_report: torch.Tensor | None = None
+) -> None:
     """Compare ``fn(grad, scale)`` with the reference on gradients spread over many decades.
 
     Diagnoses: scaling after the conversion (too late), counting entries that were zero
-    already, bfloat16 instead of float16, a count instead of a fraction.
+    already, bfloat16 instead of float16, a count instead of a fraction. When the answer is
+    right and ``grad_to_report`` is given, the confirmation also reports ``fn`` on it at scales
+    1 and ``2**12``.
     """
     gen = torch.Generator().manual_seed(0)
     grad = torch.randn(4000, generator=gen) * torch.logspace(-12, 0, 4000)
@@ -382,7 +386,13 @@ def check_fp16_zero_fraction(fn: Callable[[torch.Tensor, float], float]) -> None
         raise ExerciseError(
             f"with scale {scale:g} you return {value:.4g}, expected {reference:.4g}"
         )
-    correct(
-        f"float16 flushes {fp16_zero_fraction_reference(grad):.1%} of these gradient entries to "
-        f"zero, and {fp16_zero_fraction_reference(grad, 2.0**12):.1%} after scaling by 2**12."
+    message = (
+        f"float16 flushes {fp16_zero_fraction_reference(grad):.1%} of the test gradient's nonzero "
+        f"entries to zero, {fp16_zero_fraction_reference(grad, 2.0**12):.1%} after scaling by 2**12"
     )
+    if grad_to_report is not None:
+        message += (
+            f"; on your gradient {float(fn(grad_to_report, 1.0)):.1%} and "
+            f"{float(fn(grad_to_report, 2.0**12)):.1%}"
+        )
+    correct(message + ".")
