@@ -19,7 +19,7 @@ export PYTHONHASHSEED  := 0
 # .pyc files; with PYTHONDONTWRITEBYTECODE set it rewrites them in every process, every run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup browser-deps lab test check-outputs outputs stress lint bench clean student colab-check
+.PHONY: setup browser-deps lab test check-outputs outputs stress lint bench clean student colab-check site
 
 setup: $(STAMP)
 
@@ -78,6 +78,16 @@ colab-check: $(STAMP)
 	$(BIN)/python -m tools.colab_check
 
 # The checks of .pre-commit-config.yaml, changing nothing.
+# The website in build/site/ (tools/site.py; open build/site/index.html). Its build tools are
+# installed into .venv on first use, from requirements-site.txt.
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-site.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(BIN)/python -m tools.site
+
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests tools notebooks
 	$(BIN)/ruff format --check helpers tests tools notebooks

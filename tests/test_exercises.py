@@ -126,3 +126,22 @@ def test_solution_and_plumbing_cells_are_stored_collapsed(path):
     assert stored == [dict(cell.metadata) for cell in collapse(nb).cells], (
         "run tools/sync_notebooks.py: it collapses solution and plumbing cells"
     )
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_long_widget_wiring_is_a_collapsed_plumbing_cell(path):
+    """A cell that shows a live widget and takes more than 12 lines to wire it is plumbing: it
+    carries the tag, and a #@title line that says what the widget does."""
+    nb = nbformat.read(path, as_version=4)
+    long_wiring = [
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and any(WIDGET_VIEW in output.get("data", {}) for output in cell.outputs)
+        and len(cell.source.splitlines()) > 12
+        and "plumbing" not in cell.metadata.get("tags", [])
+    ]
+    assert not long_wiring, f"tag these cells 'plumbing' with a '#@title' line: {long_wiring}"

@@ -68,7 +68,9 @@ def run(path: Path) -> tuple[nbformat.NotebookNode, dict | str]:
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
-        client.execute_cell(check, len(nb.cells))
+        nb.cells.append(check)
+        client.execute_cell(check, len(nb.cells) - 1)
+        nb.cells.pop()
     for output in check.outputs:
         if output.get("output_type") == "error":
             return nb, f"the widget check failed: {output['ename']}: {output['evalue']}"

@@ -117,3 +117,88 @@ def check_controls() -> dict:
     finally:
         shell.display_pub.publish = publish
     return {"controls": len(controls), "problems": problems}
+
+
+def sweep_values(control, most: int = 12) -> list[tuple[str, object, str]]:
+    """Up to ``most`` (trait, value, label) settings spanning the control's range, in order."""
+    if isinstance(control, SELECTION):
+        labels = [str(label) for label in control._options_labels]
+        picks = _spread(len(labels), most)
+        return [("index", i, labels[i]) for i in picks]
+    if isinstance(control, BOOLEAN):
+        return [("value", False, "off"), ("value", True, "on")]
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        steps = round((control.max - control.min) / control.step) + 1
+        exps = [control.min + i * control.step for i in _spread(steps, most)]
+        return [("value", control.base**e, f"{control.base**e:.3g}") for e in exps]
+    steps = round((control.max - control.min) / control.step) + 1
+    values = [control.min + i * control.step for i in _spread(steps, most)]
+    if isinstance(control, ipywidgets.IntSlider):
+        return [("value", int(v), str(int(v))) for v in values]
+    return [("value", round(v, 10), f"{v:.4g}") for v in values]
+
+
+def _spread(count: int, most: int) -> list[int]:
+    """At most ``most`` indices from 0 to count - 1, evenly spread, both ends included."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(k * (count - 1) / (most - 1)) for k in range(most)})
+
+
+def frames(model_id: str, most: int = 12) -> list[dict]:
+    """The frames of the demo displayed as widget ``model_id``: for each of its controls, the
+    figure (PNG, base64) shown at each of up to ``most`` values, the other controls left at their
+    starting values. Returns ``[{"label", "values", "frames", "start"}]``, one per control."""
+    by_id = {w.model_id: w for w in live_widgets()}
+    root = by_id[model_id]
+    inside, stack = [], [root]
+    while stack:
+        widget = stack.pop()
+        inside.append(widget)
+        stack += list(getattr(widget, "children", ()))
+    controls = [c for c in controls_of(live_widgets()) if c in inside]
+    shell = get_ipython()
+    publish = shell.display_pub.publish
+    images: list[str] = []
+
+    def record(data, *args, **kwargs):
+        if "image/png" in data:
+            images.append(data["image/png"])
+        return publish(data, *args, **kwargs)
+
+    found = []
+    shell.display_pub.publish = record
+    try:
+        for control in controls:
+            trait = "index" if isinstance(control, SELECTION) else "value"
+            start = getattr(control, trait)
+            settings = sweep_values(control, most)
+            shots, labels = [], []
+            for name, value, label in settings:
+                if getattr(control, name) == value:  # setting it again would not redraw
+                    setattr(control, name, next(v for _, v, _ in settings if v != value))
+                before = len(images)
+                setattr(control, name, value)
+                shots.append(images[-1] if len(images) > before else None)
+                labels.append(label)
+            setattr(control, trait, start)
+            values = [value for _, value, _ in settings]
+            start_index = min(range(len(values)), key=lambda i: _distance(values[i], start))
+            found.append(
+                {
+                    "label": control.description or type(control).__name__,
+                    "values": labels,
+                    "frames": shots,
+                    "start": start_index,
+                }
+            )
+    finally:
+        shell.display_pub.publish = publish
+    return found
+
+
+def _distance(a, b) -> float:
+    try:
+        return abs(float(a) - float(b))
+    except (TypeError, ValueError):
+        return 0.0 if a == b else 1.0
