@@ -194,7 +194,7 @@ def install_helpers(python: Path) -> None:
             raise SystemExit(f"installing helpers failed:\n{result.stdout}{result.stderr}")
 
 
-def check(runtime: Runtime, notebooks: list[Path]) -> bool:
+def check(runtime: Runtime, notebooks: list[Path], show_diffs: bool = False) -> bool:
     python = build(runtime)
     if python is None:
         return True
@@ -233,7 +233,7 @@ def check(runtime: Runtime, notebooks: list[Path]) -> bool:
             continue
         problems = report["errors"] + report["stderr"] + report["widgets"]
         verdict = "FAIL" if problems else "ok  "
-        differ = ", ".join(map(str, report["differ"])) or "none"
+        differ = ", ".join(str(index) for index, _ in report["differ"]) or "none"
         print(
             f"[{runtime.name}] {verdict} {path.name} (~{seconds:.0f} s): "
             f"{report['controls']} widget controls moved; of {report['cells']} code cells, "
@@ -241,6 +241,11 @@ def check(runtime: Runtime, notebooks: list[Path]) -> bool:
         )
         for problem in problems:
             print(f"    {problem}")
+        if show_diffs:
+            for index, lines in report["differ"]:
+                print(
+                    f"    cell {index}:", *(f"      {line[:150]}" for line in lines[:12]), sep="\n"
+                )
         ok = ok and not problems
     return ok
 
@@ -248,10 +253,13 @@ def check(runtime: Runtime, notebooks: list[Path]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", choices=sorted(RUNTIMES), action="append")
+    parser.add_argument("--diffs", action="store_true", help="print the text that differs")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    results = [check(RUNTIMES[name], notebooks) for name in args.runtime or sorted(RUNTIMES)]
+    results = [
+        check(RUNTIMES[name], notebooks, args.diffs) for name in args.runtime or sorted(RUNTIMES)
+    ]
     return 0 if all(results) else 1
 
 

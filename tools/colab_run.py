@@ -4,14 +4,16 @@
 what that environment has (nbclient, nbformat, ipywidgets, the standard library).
 
 The report: ``errors`` (error outputs, a failed assertion among them), ``stderr`` (text a cell
-wrote to stderr, such as a warning), ``differ`` (indices of code cells whose text output, after the
-course's sanitize rules, is not the stored one), ``cells`` (code cells), ``controls`` (widget
-controls moved) and ``widgets`` (controls that, moved to two other values, did not change what
-their demo shows: ``tools/widget_check.py``, run in the notebook's kernel after its last cell).
+wrote to stderr, such as a warning), ``differ`` (code cells whose text output, after the course's
+sanitize rules, is not the stored one: ``[index, diff lines]``), ``cells`` (code cells),
+``controls`` (widget controls moved) and ``widgets`` (controls that, moved to two other values,
+did not change what their demo shows: ``tools/widget_check.py``, run in the notebook's kernel
+after its last cell).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import sys
@@ -93,9 +95,10 @@ def report(path: Path) -> dict:
                 found["errors"].append(f"cell {index}: {output['ename']}: {output['evalue']}")
             if output.get("output_type") == "stream" and output["name"] == "stderr":
                 found["stderr"].append(f"cell {index} wrote to stderr: {output['text'][:300]}")
-        ignored = "nbval-ignore-output" in tags
-        if not ignored and text_of(old.outputs, rules) != text_of(new.outputs, rules):
-            found["differ"].append(index)
+        before, after = text_of(old.outputs, rules), text_of(new.outputs, rules)
+        if "nbval-ignore-output" not in tags and before != after:
+            lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            found["differ"].append([index, [line for line in lines if line[:1] in "+-"][2:]])
     if isinstance(widgets, str):
         found["widgets"].append(widgets)
     else:
