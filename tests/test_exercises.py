@@ -73,9 +73,14 @@ def test_the_student_edition_shows_the_starter_open_without_outputs_and_tags_it(
     assert nb.cells[2].source == SOLUTION, "the instructor edition is left as it was"
 
 
-def test_a_well_formed_exercise_has_no_problems():
-    nb = exercise_notebook(new_markdown_cell("### Exercise 1: the MSE gradient"), solution_cell())
+@pytest.mark.parametrize("title", ["#@title Solution", "# @title Solution"])
+def test_a_well_formed_exercise_has_no_problems(title):
+    source = SOLUTION.replace("#@title Solution", title)
+    nb = exercise_notebook(
+        new_markdown_cell("### Exercise 1: the MSE gradient"), solution_cell(source)
+    )
     assert format_problems(nb) == []
+    assert not student_edition(nb).cells[2].source.startswith("#")
 
 
 @pytest.mark.parametrize(
@@ -88,7 +93,7 @@ def test_a_well_formed_exercise_has_no_problems():
                 new_markdown_cell("### Exercise 1: x"),
                 solution_cell(SOLUTION.replace("#@title", "#")),
             ],
-            "starts with '#@title Solution'",
+            "starts with '# @title Solution'",
         ),
         (
             [new_markdown_cell("### Exercise 1: x"), solution_cell(SOLUTION.rsplit("\n", 1)[0])],
@@ -98,7 +103,7 @@ def test_a_well_formed_exercise_has_no_problems():
             [new_markdown_cell("### Exercise 1: x"), solution_cell("#@title Solution\ncheck(1)")],
             "no '### BEGIN SOLUTION'",
         ),
-        ([solution_cell("#@title\nx", ("plumbing",))], "plumbing cell starts with '#@title"),
+        ([solution_cell("#@title\nx", ("plumbing",))], "plumbing cell starts with '# @title"),
         ([new_markdown_cell("Some text")], "no exercise"),
     ],
 )

@@ -2,14 +2,15 @@
 
 Under a notebook's ``## Exercises`` heading, each exercise is a markdown cell that begins
 ``### Exercise N: title`` followed by one or more solution cells: code cells tagged ``solution``,
-whose first line is ``#@title Solution``, whose answer lies between a line ``### BEGIN SOLUTION``
+whose first line is ``# @title Solution``, whose answer lies between a line ``### BEGIN SOLUTION``
 and a line ``### END SOLUTION`` (nbgrader's markers), and whose last statement calls a check
 from ``helpers.checks``.
 
 - ``collapse(nb)``: how the committed notebooks show those cells. A ``solution`` cell, and a
   ``plumbing`` cell (widget wiring a student need not read; its first line is
-  ``#@title <what it does>``), shows collapsed: ``jupyter.source_hidden`` in JupyterLab, the form
-  view (``cellView: form``, which shows the ``#@title``) in Colab.
+  ``# @title <what it does>``), shows collapsed: ``jupyter.source_hidden`` in JupyterLab, the form
+  view (``cellView: form``, which shows the title) in Colab, which reads ``#@title`` and
+  ``# @title`` alike (ruff's formatter writes the second).
 - ``student_edition(nb)``: the student's copy. In each solution cell the marked answer is
   replaced by a starter: a top-level assignment ``name = expr`` becomes ``name = ...``, anything
   else becomes ``...``; the code around it (a ``def`` line, setup, the check call) stays, and so
@@ -33,13 +34,21 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-SOLUTION_TITLE = "#@title Solution"
+SOLUTION_TITLE = "# @title Solution"
+# Colab reads a form title written "#@title" or "# @title"; ruff's formatter writes the second.
+TITLE = re.compile(r"^#\s?@title (?P<text>\S.*)$")
 EXERCISE_HEADING = re.compile(r"^### Exercise \d+: \S", re.MULTILINE)
 COLLAPSED_TAGS = ("solution", "plumbing")
 
 
 def tags(cell: nbformat.NotebookNode) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
+
+
+def is_title(line: str, text: str | None = None) -> bool:
+    """Whether ``line`` is a Colab form title (with this ``text``, when one is given)."""
+    found = TITLE.match(line.strip())
+    return bool(found) and (text is None or found.group("text").strip() == text)
 
 
 def collapse(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -98,7 +107,7 @@ def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type != "code" or "solution" not in tags(cell):
             continue
         lines = cell.source.splitlines()
-        if lines and lines[0].strip() == SOLUTION_TITLE:
+        if lines and is_title(lines[0], "Solution"):
             lines = lines[1:]
         cell.source = starter("\n".join(lines))
         cell.outputs = []
@@ -139,7 +148,7 @@ def format_problems(nb: nbformat.NotebookNode) -> list[str]:
             problems.append(f"{where}: a solution cell outside an exercise of '## Exercises'")
         solutions += 1
         lines = cell.source.splitlines()
-        if not lines or lines[0].strip() != SOLUTION_TITLE:
+        if not lines or not is_title(lines[0], "Solution"):
             problems.append(f"{where}: a solution cell starts with {SOLUTION_TITLE!r}")
         if BEGIN not in (line.strip() for line in lines):
             problems.append(f"{where}: no {BEGIN!r} ... {END!r} region")
@@ -165,8 +174,9 @@ def format_problems(nb: nbformat.NotebookNode) -> list[str]:
     if not headings:
         problems.append("no exercise: write each as '### Exercise N: title' under '## Exercises'")
     for index, cell in enumerate(nb.cells):
-        if "plumbing" in tags(cell) and not cell.source.startswith("#@title "):
-            problems.append(f"cell {index}: a plumbing cell starts with '#@title <what it does>'")
+        first = cell.source.splitlines()[0] if cell.source else ""
+        if "plumbing" in tags(cell) and not is_title(first):
+            problems.append(f"cell {index}: a plumbing cell starts with '# @title <what it does>'")
     return problems
 
 
