@@ -14,8 +14,9 @@ nbclient's default (the stall), ``fixed`` uses :class:`tools.kernel_session.Wake
 (the fix). The default ``stock,fixed`` alternates the two, so both meet the same load;
 ``fixed,fixed,stock`` spends two thirds of the runs on the fix.
 
-A stall is an execution that takes at least ``0.8 * timeout`` longer than the median of its
-notebook and client, or that has a late reply: a cell whose reply reached the client
+A stall is an execution whose cells (from sending each to its reply; the kernel's start and
+stop, which vary a lot under load, left out) take at least ``0.8 * timeout`` longer than the
+median for its notebook and client, or that has a late reply: a cell whose reply reached the client
 ``0.8 * timeout`` or more after the kernel sent it. The client waits for a reply that is already
 in its socket until the cell timeout ends the wait, then carries on with no error and the same
 outputs. A cell that really
@@ -97,6 +98,14 @@ def late_replies(nb: nbformat.NotebookNode, late: float) -> int:
     )
 
 
+def cells_time(nb: nbformat.NotebookNode) -> float:
+    """Seconds from sending each cell to having its reply, summed over the cells."""
+    times = [c.metadata.get("execution", {}) for c in nb.cells]
+    return sum(
+        seconds(t["client.reply"]) - seconds(t["client.sent"]) for t in times if "client.reply" in t
+    )
+
+
 def slowest_cell(nb: nbformat.NotebookNode) -> str:
     """The timeline of the cell that took longest, in seconds after the client sent it."""
 
@@ -114,10 +123,11 @@ def slowest_cell(nb: nbformat.NotebookNode) -> str:
     return f"cell {nb.cells.index(cell)}: {steps}"
 
 
-def execute_once(job: tuple[str, int, str]) -> tuple[str, str, float, str, int, str]:
+def execute_once(job: tuple[str, int, str]) -> tuple[str, str, float, float, str, int, str]:
     """Run one notebook (path, or "" for the minimal one) in a fresh kernel with the given client.
 
-    Returns (name, client, seconds, error, late replies, slowest cell); error is "" if none."""
+    Returns (name, client, seconds in all, seconds in cells, error, late replies, slowest cell);
+    error is "" when there was none."""
     path, timeout, client_kind = job
     if path:
         nb = nbformat.read(path, as_version=4)
@@ -144,7 +154,7 @@ def execute_once(job: tuple[str, int, str]) -> tuple[str, str, float, str, int, 
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     took = time.perf_counter() - start
     late = late_replies(nb, 0.8 * timeout)
-    return path or "minimal", client_kind, took, error, late, slowest_cell(nb)
+    return path or "minimal", client_kind, took, cells_time(nb), error, late, slowest_cell(nb)
 
 
 def hog() -> None:
@@ -189,15 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     hogs = [ctx.Process(target=hog, daemon=True) for _ in range(args.hogs)]
     for process in hogs:
         process.start()
-    results: list[tuple[str, str, float, str, int, str]] = []
+    results: list[tuple[str, str, float, float, str, int, str]] = []
     try:
         # maxtasksperchild=1: every execution gets a fresh client process, as a fresh kernel.
         with ctx.Pool(args.jobs, maxtasksperchild=1) as pool:
             for i, result in enumerate(pool.imap_unordered(execute_once, jobs), 1):
                 results.append(result)
-                name, kind, took, error, late, slowest = result
+                name, kind, took, cells, error, late, slowest = result
                 print(
-                    f"{i:4d} {took:7.2f} s  {kind}  {name}  late {late}  {error}  {slowest}",
+                    f"{i:4d} {took:7.2f} s (cells {cells:6.2f} s)  {kind}  {name}  "
+                    f"late {late}  {error}  {slowest}",
                     flush=True,
                 )
     finally:
@@ -207,15 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     stalls = {kind: 0 for kind in kinds}  # slow executions, or ones with a late reply
     for name, kind in sorted({(r[0], r[1]) for r in results}):
         mine = [r for r in results if r[:2] == (name, kind)]
-        times = [r[2] for r in mine if not r[3]]
+        times = [r[3] for r in mine if not r[4]]
         median = statistics.median(times) if times else float("nan")
-        slow = [r for r in mine if not r[3] and r[2] >= median + 0.8 * args.timeout]
-        stalled = [r for r in mine if r in slow or r[4]]
+        slow = [r for r in mine if not r[4] and r[3] >= median + 0.8 * args.timeout]
+        stalled = [r for r in mine if r in slow or r[5]]
         stalls[kind] += len(stalled)
         print(
-            f"{kind} client, {name}: {len(mine)} runs, median {median:.2f} s, "
-            f"{len(slow)} slow by >= 0.8 timeout {[round(r[2], 1) for r in slow]}, "
-            f"{sum(1 for r in mine if r[4])} with late replies ({sum(r[4] for r in mine)} cells), "
+            f"{kind} client, {name}: {len(mine)} runs, median {median:.2f} s in cells, "
+            f"{len(slow)} slow by >= 0.8 timeout {[round(r[3], 1) for r in slow]}, "
+            f"{sum(1 for r in mine if r[5])} with late replies ({sum(r[5] for r in mine)} cells), "
             f"{len(mine) - len(times)} errors"
         )
     print(f"versions: {versions()}")
