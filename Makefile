@@ -44,9 +44,9 @@ lab: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
 
-# Two workers; tests/conftest.py keeps each file (a notebook's cells) on one worker.
+# Two workers, each notebook (its cells in order, in one kernel) and test file whole on one.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder -rs $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder -rs $(PYTEST_ARGS)
 
 # The notebooks under nbval again, with two threads: no printed number may depend on the thread
 # count (CI runs it after make test).

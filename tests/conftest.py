@@ -6,10 +6,10 @@ server (the browser test of JupyterLab) opts in with ``@pytest.mark.allow_hosts(
 The notebooks collected by nbval are left alone: their kernel talks to pytest over local ZeroMQ
 sockets.
 
-Workers: `make test` shares the tests among two pytest-xdist workers with ``--dist loadgroup``,
-which keeps each ``xdist_group`` on one worker. Every test without a group gets its file as its
-group: a notebook's cells must run in order in one kernel. The browser test's two groups go
-first, as the longest, so that the short files fill in at the end.
+Workers: `make test` shares the tests among two pytest-xdist workers with ``--dist loadscope``:
+a notebook (its cells must run in order in one kernel) or a test file goes whole to one worker, a
+test class too. The longest go first, so that the short files fill in at the end: the browser
+test (its two classes, one per worker), then the notebooks, then the unit tests.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def run_order(item: pytest.Item) -> int:
-    if item.get_closest_marker("xdist_group"):
+    if item.path.name == "test_browser.py":
         return 0
     return 1 if item.path.suffix == ".ipynb" else 2
 
@@ -39,8 +39,6 @@ def run_order(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=run_order)  # stable: each file's items stay together and in their order
     for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         if not item.path.is_relative_to(TESTS):
             continue
         if item.get_closest_marker("enable_socket") or item.get_closest_marker("allow_hosts"):

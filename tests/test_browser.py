@@ -10,7 +10,7 @@ go idle, move the sliders, close it with File > Close and Shut Down Notebook, th
   including every widget the stored notebook shows,
 - pressing an arrow key on the first slider of each widget changes that widget's figure.
 
-The notebooks fall into two xdist groups (every other one), so that `make test`'s two workers
+The notebooks fall into two classes (every other one), so that `make test`'s two workers
 share the test; each worker starts its own server and browser. A screenshot per notebook goes to
 test-artifacts/<notebook>.png. Skipped, with the reason shown by `make test`, when Debian's
 Chromium (/usr/bin/chromium) or the Playwright client is missing (`make browser-deps`).
@@ -28,7 +28,6 @@ import pytest
 from tools import NOTEBOOKS, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
-GROUPS = 2
 
 if not bs.CHROMIUM.exists():
     SKIP = f"browser test skipped: {bs.CHROMIUM} not found (make browser-deps)"
@@ -69,14 +68,7 @@ def stored_widget_cells(path: Path) -> set[int]:
     }
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(path, id=path.name, marks=pytest.mark.xdist_group(f"browser-{i % GROUPS}"))
-        for i, path in enumerate(NOTEBOOKS)
-    ],
-)
-def test_notebook_runs_in_jupyterlab(path: Path, tab: bs.LabTab) -> None:
+def check_notebook(path: Path, tab: bs.LabTab) -> None:
     report = bs.NotebookReport(path.name)
     ran = False
     try:
@@ -94,3 +86,20 @@ def test_notebook_runs_in_jupyterlab(path: Path, tab: bs.LabTab) -> None:
     missing = stored_widget_cells(path) - report.widget_cells
     assert not missing, f"{path.name}: stored widgets not rendered in cells {sorted(missing)}"
     assert len(report.sliders_moved) == len(report.widget_cells)
+
+
+def every_other(start: int) -> list:
+    return [pytest.param(path, id=path.name) for path in NOTEBOOKS[start::2]]
+
+
+# Two classes, because `make test`'s `--dist loadscope` gives each class to one worker.
+class TestOddNotebooks:
+    @pytest.mark.parametrize("path", every_other(0))
+    def test_notebook_runs_in_jupyterlab(self, path: Path, tab: bs.LabTab) -> None:
+        check_notebook(path, tab)
+
+
+class TestEvenNotebooks:
+    @pytest.mark.parametrize("path", every_other(1))
+    def test_notebook_runs_in_jupyterlab(self, path: Path, tab: bs.LabTab) -> None:
+        check_notebook(path, tab)
