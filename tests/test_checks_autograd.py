@@ -4,6 +4,9 @@ Each wrong answer below is a mistake a student makes; the test asserts that the 
 with the diagnosis meant for it, not just that it raises.
 """
 
+import math
+import warnings
+
 import pytest
 import torch
 
@@ -12,6 +15,7 @@ from helpers.checks.autograd import (
     check_linear_function,
     check_silu_backward,
     check_two_layer_backward,
+    check_value_exp,
     two_layer_forward,
 )
 
@@ -93,6 +97,17 @@ def used_W2_transposed_going_back(cache):
     )
 
 
+def bias_1_as_a_mean(cache):
+    grads = list(reference_two_layers(cache))
+    grads[1] = grads[1] / len(cache[0])  # dL/dz1.mean(0) instead of .sum(0)
+    return tuple(grads)
+
+
+def dropped_two_over_n(cache):
+    x, h1, h2, r, W2, W3 = cache
+    return reference_two_layers((x, h1, h2, r * len(r) / 2, W2, W3))  # dL/dy_hat = r
+
+
 def test_the_reference_two_layer_backward_passes(capsys):
     check_two_layer_backward(reference_two_layers)
     assert capsys.readouterr().out.startswith("Correct: all six gradients match autograd")
@@ -106,6 +121,8 @@ def test_the_reference_two_layer_backward_passes(capsys):
         (transposed_W2, r"dL/dW2 has shape \(3, 4\), expected \(4, 3\)\. It is transposed"),
         (sum_instead_of_mean, r"dL/dW3 is off by a factor N = 5: the loss is a mean"),
         (wrong_sign, r"dL/dW3 has the wrong sign"),
+        (bias_1_as_a_mean, r"dL/db1 is the mean over the data points: .* not dL/dz\.mean\(0\)"),
+        (dropped_two_over_n, r"dL/dW3 is off by a factor N/2 = 2\.5: dL/dy_hat = 2 r / N, not r"),
         (
             used_W2_transposed_going_back,
             r"dL/dW1 is wrong \(largest difference .*\) "
@@ -186,6 +203,20 @@ class NoGradOutputSiLU(GivenSiLU):
         return s + x * s * (1 - s)
 
 
+class SigmoidPrimeSignSlipSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return grad_output * (s + x * s * (s - 1))
+
+
+class NegatedSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return -grad_output * (s + x * s * (1 - s))
+
+
 class UnfilledSiLU(GivenSiLU):
     @staticmethod
     def backward(ctx, grad_output): ...
@@ -203,6 +234,8 @@ def test_the_fixed_silu_passes_with_gradcheck(capsys):
         (GivenSiLU, "this is still the given backward"),
         (OnlySigmoidSiLU, r"the product rule's second term x \* sigmoid'\(x\) .* is missing"),
         (NoGradOutputSiLU, "the backward ignores grad_output"),
+        (SigmoidPrimeSignSlipSiLU, r"sigmoid'\(x\) = s \(1 - s\), not s \(s - 1\)"),
+        (NegatedSiLU, "the whole gradient has the wrong sign"),
         (UnfilledSiLU, r"SiLU.backward is not filled in yet"),
     ],
 )
@@ -257,44 +290,198 @@ def only_weight(ctx, g):
     return g.T @ x
 
 
-def inputs_for_gradcheck():
+def run_gradcheck(function):
+    """The reference answer: float64 inputs that require grad, gradcheck's verdict returned."""
     generator = torch.Generator().manual_seed(0)
-    return [
+    inputs = [
         torch.randn(s, generator=generator, dtype=torch.float64).requires_grad_(True)
         for s in ((4, 3), (2, 3), (2,))
     ]
+    return torch.autograd.gradcheck(function.apply, inputs, raise_exception=False)
+
+
+def run_gradcheck_raising(function):
+    """The same with gradcheck's default raise_exception=True."""
+    inputs = [
+        torch.randn(s, dtype=torch.float64).requires_grad_(True) for s in ((4, 3), (2, 3), (2,))
+    ]
+    return torch.autograd.gradcheck(function.apply, inputs)
+
+
+def run_gradcheck_float32(function, raise_exception=False):
+    inputs = [torch.randn(s).requires_grad_(True) for s in ((4, 3), (2, 3), (2,))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gradcheck warns that the inputs are not float64
+        return torch.autograd.gradcheck(function.apply, inputs, raise_exception=raise_exception)
+
+
+def run_gradcheck_without_requires_grad(function):
+    inputs = [torch.randn(s, dtype=torch.float64) for s in ((4, 3), (2, 3), (2,))]
+    return torch.autograd.gradcheck(function.apply, inputs, raise_exception=False)
 
 
 def test_the_reference_linear_function_passes(capsys):
-    function = linear_function(right_backward)
-    passed = torch.autograd.gradcheck(function.apply, inputs_for_gradcheck())
-    check_linear_function(function, passed)
+    check_linear_function(linear_function(right_backward), run_gradcheck)
     assert capsys.readouterr().out.startswith("Correct: grad_x = g W, grad_W = g^T x")
+    check_linear_function(linear_function(right_backward), run_gradcheck_raising)
+    assert capsys.readouterr().out.startswith("Correct:")
 
 
 @pytest.mark.parametrize(
     ("backward", "diagnosis"),
     [
-        (bias_not_summed, r"grad_b has shape \(5, 2\), one row per example: sum grad_output"),
+        (
+            bias_not_summed,
+            r"grad_b has shape \(5, 2\), one row per example: sum grad_output.*"
+            r"gradcheck alone passes this mistake",
+        ),
         (weight_transposed, r"grad_W is transposed: shape \(3, 2\), expected \(2, 3\)"),
         (bias_mean, "grad_b is the mean over the batch: it is the sum"),
         (only_weight, r"one gradient per input of forward: \(grad_x, grad_W, grad_b\)"),
     ],
 )
-def test_a_wrong_linear_backward_is_refused_with_its_diagnosis(backward, diagnosis):
+@pytest.mark.parametrize("runner", [run_gradcheck, run_gradcheck_raising])
+def test_a_wrong_linear_backward_is_diagnosed_before_gradcheck_runs(backward, diagnosis, runner):
+    # The student's gradcheck (even with raise_exception=True) must not pre-empt the diagnosis.
     with pytest.raises(ExerciseError, match=diagnosis):
-        check_linear_function(linear_function(backward), True)
+        check_linear_function(linear_function(backward), runner)
 
 
-def test_the_linear_check_wants_gradcheck_run_and_the_backward_filled():
-    function = linear_function(right_backward)
-    with pytest.raises(ExerciseError, match="passed is not filled in yet"):
-        check_linear_function(function, ...)
-    with pytest.raises(ExerciseError, match="passed should be what torch.autograd.gradcheck"):
-        check_linear_function(function, False)
+def test_gradcheck_itself_misses_an_unsummed_bias_gradient():
+    # What the diagnosis above tells the student: autograd sums a broadcastable gradient.
+    assert run_gradcheck(linear_function(bias_not_summed)) is True
+
+
+@pytest.mark.parametrize(
+    ("runner", "diagnosis"),
+    [
+        (lambda function: True, "returned True without running the Function it was given"),
+        (
+            lambda function: run_gradcheck(linear_function(right_backward)),
+            "returned True without running the Function it was given",
+        ),
+        (
+            lambda function: run_gradcheck(function) or True,
+            "returned True for a linear layer whose grad_W is doubled",
+        ),
+        (
+            run_gradcheck_float32,
+            r"False for your right backward because its inputs are torch\.float32",
+        ),
+        (
+            lambda function: run_gradcheck_float32(function, raise_exception=True),
+            r"refused your right backward because its inputs are torch\.float32",
+        ),
+        (run_gradcheck_without_requires_grad, r"raised ValueError: .*requires_grad=True\)\?"),
+        (lambda function: 1, "should return what torch.autograd.gradcheck returns"),
+        (lambda function: None, r"run_gradcheck\(LinearFunction\) is not filled in yet"),
+    ],
+)
+def test_a_wrong_run_gradcheck_is_refused_with_its_diagnosis(runner, diagnosis):
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_linear_function(linear_function(right_backward), runner)
+
+
+def test_the_linear_check_wants_the_backward_filled_and_the_right_types():
     with pytest.raises(ExerciseError, match="LinearFunction.backward is not filled in yet"):
-        check_linear_function(linear_function(lambda ctx, g: None), True)
+        check_linear_function(linear_function(lambda ctx, g: None), run_gradcheck)
     with pytest.raises(ExerciseError, match="grad_W is not filled in yet"):
         check_linear_function(
-            linear_function(lambda ctx, g: (g @ ctx.saved_tensors[1], ..., ...)), True
+            linear_function(lambda ctx, g: (g @ ctx.saved_tensors[1], ..., ...)), run_gradcheck
         )
+    with pytest.raises(TypeError, match="run_gradcheck must be callable"):
+        check_linear_function(linear_function(right_backward), True)
+    with pytest.raises(TypeError, match="LinearFunction must be a subclass"):
+        check_linear_function(torch.nn.Linear, run_gradcheck)
+
+
+# --- Exercise 4: one more operation for the engine -----------------------------------------------
+
+
+def make_value_class():
+    """A fresh copy of the notebook's scalar engine, trimmed to what the exercise 4 check uses."""
+
+    class Value:
+        def __init__(self, data):
+            self.data, self.grad, self.parents, self.local = float(data), 0.0, (), ()
+            self._backward = lambda: None
+
+        @staticmethod
+        def _node(data, parents, local):
+            out = Value(data)
+            out.parents, out.local = parents, local
+
+            def _backward():
+                for parent, d in zip(parents, local, strict=True):
+                    parent.grad += d * out.grad
+
+            out._backward = _backward
+            return out
+
+        def __add__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            return Value._node(self.data + other.data, (self, other), (1.0, 1.0))
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            return Value._node(self.data * other.data, (self, other), (other.data, self.data))
+
+        def backward(self):
+            order, seen = [], set()
+
+            def visit(v):
+                if v not in seen:
+                    seen.add(v)
+                    for parent in v.parents:
+                        visit(parent)
+                    order.append(v)
+
+            visit(self)
+            self.grad = 1.0
+            for v in reversed(order):
+                v._backward()
+
+    return Value
+
+
+def engine_with_exp(local_derivative, parents=lambda a: (a,)):
+    """A Value class whose exp uses the given local derivative (a function of a.data)."""
+
+    value_class = make_value_class()
+
+    def exp(self):
+        e = math.exp(self.data)
+        return value_class._node(e, parents(self), (local_derivative(self.data),))
+
+    value_class.exp = exp
+    return value_class
+
+
+def test_the_reference_exp_passes(capsys):
+    check_value_exp(engine_with_exp(math.exp))
+    out = capsys.readouterr().out
+    assert out.startswith("Correct: exp's local derivative is exp(a)")
+
+
+@pytest.mark.parametrize(
+    ("value_class", "diagnosis"),
+    [
+        (engine_with_exp(lambda a: 1.0), "1 is the local derivative of an addition"),
+        (engine_with_exp(lambda a: a), "a.data is the input, not the derivative"),
+        (engine_with_exp(lambda a: a * math.exp(a - 1)), "the power rule, which does not apply"),
+        (engine_with_exp(math.exp, parents=lambda a: ()), r"parents should be \(a,\)"),
+        (make_value_class(), "Value has no method exp"),
+    ],
+)
+def test_a_wrong_exp_is_refused_with_its_diagnosis(value_class, diagnosis):
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_value_exp(value_class)
+
+
+def test_an_unfilled_exp_says_to_fill_it_in_and_a_non_class_is_a_type_error():
+    unfilled = make_value_class()
+    unfilled.exp = lambda self: None
+    with pytest.raises(ExerciseError, match=r"value_exp\(a\) is not filled in yet"):
+        check_value_exp(unfilled)
+    with pytest.raises(TypeError, match="value_class must be a class"):
+        check_value_exp(make_value_class()(1.0))

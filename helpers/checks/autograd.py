@@ -4,7 +4,8 @@ Every check builds its own float64 inputs from a fixed seed, runs the student's 
 computes the right answer on the spot (with ``torch.autograd`` as the referee) and either prints
 one line starting ``Correct:`` or raises :class:`~helpers.checks.ExerciseError` naming the likely
 mistake: a missing ``tanh'`` factor, a transposed gradient, a bias gradient not summed over the
-batch, a backward that ignores ``grad_output``, a wrong sign, a factor 2 or ``N`` too many.
+batch, a backward that ignores ``grad_output``, a wrong sign, a factor 2, ``N`` or ``N/2`` too
+many, a ``gradcheck`` run on float32 inputs or not run at all.
 
 A check calls an ``autograd.Function``'s ``forward`` and ``backward`` directly, with a small
 stand-in for ``ctx``, so that what ``backward`` returns can be inspected before PyTorch would
@@ -13,6 +14,7 @@ refuse it with a less helpful error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,7 @@ __all__ = [
     "check_linear_function",
     "check_silu_backward",
     "check_two_layer_backward",
+    "check_value_exp",
     "two_layer_forward",
 ]
 
@@ -187,6 +190,16 @@ def check_two_layer_backward(backward: Callable[[tuple[torch.Tensor, ...]], Any]
             )
         if _close(g, -r):
             raise ExerciseError(f"{name} has the wrong sign: r = y_hat - y, not y - y_hat.")
+        if name.startswith("dL/db") and _close(g, r / n):
+            raise ExerciseError(
+                f"{name} is the mean over the data points: a bias is used by every row, so its "
+                f"gradient is the sum over the batch, dL/dz.sum(0), not dL/dz.mean(0)."
+            )
+        if _close(g, r * n / 2) or _close(g, r * 2 / n):
+            raise ExerciseError(
+                f"{name} is off by a factor N/2 = {n / 2:g}: dL/dy_hat = 2 r / N, not r "
+                "(both the 2 from the square and the 1/N from the mean)."
+            )
         if _close(g, 2 * r) or _close(g, r / 2):
             raise ExerciseError(
                 f"{name} is off by a factor 2: dL/dy_hat = 2 r / N (the derivative of r**2 is 2 r)."
@@ -274,9 +287,14 @@ def check_silu_backward(function: type[torch.autograd.Function]) -> None:
             "the backward ignores grad_output: return grad_output times the "
             "local derivative (the chain rule), not the local derivative alone."
         )
+    if _close(g, grad_output * (s + x * s * (s - 1))):
+        raise ExerciseError(
+            "the term x sigmoid'(x) has the wrong sign: sigmoid'(x) = s (1 - s), not s (s - 1)."
+        )
     if _close(g, -reference):
         raise ExerciseError(
-            "the gradient has the wrong sign: sigmoid'(x) = s (1 - s), not s (s - 1)."
+            "the whole gradient has the wrong sign: d/dx [x s] = s + x s (1 - s), "
+            "times grad_output."
         )
     raise ExerciseError(
         f"the gradient is wrong (largest difference "
@@ -287,19 +305,71 @@ def check_silu_backward(function: type[torch.autograd.Function]) -> None:
 # --- Exercise 3: your own Function, with gradcheck -----------------------------------------------
 
 
-def check_linear_function(function: type[torch.autograd.Function], passed: object) -> None:
+class _WrongLinear(torch.autograd.Function):
+    """``x W^T + b`` with ``grad_W`` doubled: a backward that every working gradcheck refuses."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, W)
+        return x @ W.T + b
+
+    @staticmethod
+    def backward(ctx: Any, grad_z: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x, W = ctx.saved_tensors
+        return grad_z @ W, 2 * grad_z.T @ x, grad_z.sum(0)
+
+
+def _run_student_gradcheck(
+    run_gradcheck: Callable[[type[torch.autograd.Function]], Any],
+    function: type[torch.autograd.Function],
+) -> tuple[Any, BaseException | None, list[torch.dtype]]:
+    """Call ``run_gradcheck`` on a copy of ``function`` that records the dtypes it is run on.
+
+    Returns what it returned, the exception it raised (or ``None``) and the dtypes of the
+    inputs of every forward call it made (empty if it never called this function).
+    """
+    dtypes: list[torch.dtype] = []
+
+    class Recorded(function):  # type: ignore[misc, valid-type]
+        @staticmethod
+        def forward(ctx: Any, *inputs: Any) -> Any:
+            dtypes.extend(t.dtype for t in inputs if isinstance(t, torch.Tensor))
+            return function.forward(ctx, *inputs)
+
+    try:
+        return run_gradcheck(Recorded), None, dtypes
+    except (RuntimeError, ValueError, TypeError) as error:
+        return None, error, dtypes
+
+
+def check_linear_function(
+    function: type[torch.autograd.Function],
+    run_gradcheck: Callable[[type[torch.autograd.Function]], Any],
+) -> None:
     """Check exercise 3: a linear layer ``x W^T + b`` as a ``torch.autograd.Function``.
+
+    First the backward itself: the check calls ``function.forward`` and ``function.backward``
+    directly on fixed float64 inputs and compares each returned gradient with the right one, so
+    that a wrong gradient is diagnosed here rather than by an error inside ``gradcheck``. Then
+    ``run_gradcheck``: it must return what ``torch.autograd.gradcheck`` returns, ``True`` for
+    ``function`` and ``False`` (or a ``GradcheckError``) for a linear layer whose ``grad_W`` is
+    doubled, so a function that returns ``True`` without running gradcheck fails.
 
     Args:
         function: the student's ``torch.autograd.Function`` subclass, ``forward(ctx, x, W, b)``.
-        passed: what the student's call of ``torch.autograd.gradcheck`` returned.
+        run_gradcheck: the student's function; given an ``autograd.Function`` class, it builds
+            inputs and returns ``torch.autograd.gradcheck(function.apply, inputs, ...)``.
 
     Raises:
-        TypeError: if ``function`` is not a ``torch.autograd.Function`` subclass.
+        TypeError: if ``function`` is not a ``torch.autograd.Function`` subclass or
+            ``run_gradcheck`` is not callable.
         ExerciseError: if a returned gradient has the wrong shape or value (transposed, a bias
-            gradient not summed over the batch, ...), or if ``passed`` is not ``True``.
+            gradient not summed over the batch, ...), or if ``run_gradcheck`` does not report
+            what gradcheck finds (float32 inputs, inputs that do not require grad, a fixed
+            ``True``).
     """
     _check_function_class("LinearFunction", function)
+    _check_callable("run_gradcheck", run_gradcheck)
     generator = torch.Generator().manual_seed(4)
     n, n_in, n_out = 5, 3, 2
     x = torch.randn(n, n_in, generator=generator, dtype=torch.float64)
@@ -327,8 +397,9 @@ def check_linear_function(function: type[torch.autograd.Function], passed: objec
             if name == "grad_b" and tuple(g.shape) == (n, n_out):
                 raise ExerciseError(
                     f"grad_b has shape {tuple(g.shape)}, one row per example: "
-                    "sum grad_output over the batch (dim 0); b is used by "
-                    "every row."
+                    "sum grad_output over the batch (dim 0); b is used by every row. "
+                    "(gradcheck alone passes this mistake: PyTorch quietly sums a gradient "
+                    "whose shape broadcasts to its input's, so only a shape check shows it.)"
                 )
             if g.dim() == 2 and tuple(g.shape) == tuple(r.shape)[::-1]:
                 raise ExerciseError(
@@ -349,10 +420,128 @@ def check_linear_function(function: type[torch.autograd.Function], passed: objec
         raise ExerciseError(
             f"{name} is wrong (largest difference {_largest_difference(g, r):.2e}); z = x W^T + b."
         )
-    require_filled("passed", passed)
-    if passed is not True:
-        raise ExerciseError(
-            f"passed should be what torch.autograd.gradcheck returns, True for "
-            f"a right backward, got {passed!r}."
+
+    passed, error, dtypes = _run_student_gradcheck(run_gradcheck, function)
+    float32 = any(dtype != torch.float64 for dtype in dtypes)
+    if error is not None:
+        if float32:
+            raise ExerciseError(
+                f"gradcheck refused your right backward because its inputs are {dtypes[0]}: "
+                "its finite differences need float64 (dtype=torch.float64); in float32 the "
+                f"rounding alone exceeds its tolerance. ({type(error).__name__}: "
+                f"{str(error).splitlines()[0]})"
+            )
+        hint = (
+            " Do the inputs require grad (requires_grad=True)?" if "require" in str(error) else ""
         )
-    correct("grad_x = g W, grad_W = g^T x, grad_b = g summed over the batch, and gradcheck passes.")
+        raise ExerciseError(
+            f"run_gradcheck raised {type(error).__name__}: {str(error).splitlines()[0]}{hint}"
+        )
+    require_filled("run_gradcheck(LinearFunction)", passed)
+    if not isinstance(passed, bool):
+        raise ExerciseError(
+            f"run_gradcheck should return what torch.autograd.gradcheck returns (True or False), "
+            f"got {type(passed).__name__}."
+        )
+    if not dtypes:
+        raise ExerciseError(
+            f"run_gradcheck returned {passed} without running the Function it was given: "
+            "return torch.autograd.gradcheck(function.apply, inputs) for its argument "
+            "`function`, not a fixed value or another Function's result."
+        )
+    if passed is not True:
+        if float32:
+            raise ExerciseError(
+                f"gradcheck returned False for your right backward because its inputs are "
+                f"{dtypes[0]}: build them with dtype=torch.float64 (in float32 the rounding of "
+                "the finite differences alone exceeds gradcheck's tolerance)."
+            )
+        raise ExerciseError(
+            "gradcheck returned False although your backward is right: check the inputs "
+            "(float64, shapes (N, in), (out, in), (out,), requires_grad=True)."
+        )
+    wrong, wrong_error, _ = _run_student_gradcheck(run_gradcheck, _WrongLinear)
+    if wrong_error is None and wrong is True:
+        raise ExerciseError(
+            "run_gradcheck returned True for a linear layer whose grad_W is doubled: it must "
+            "return what torch.autograd.gradcheck(function.apply, inputs) returns, not a fixed "
+            "True."
+        )
+    correct(
+        "grad_x = g W, grad_W = g^T x, grad_b = g summed over the batch, and gradcheck passes "
+        "yours (and refuses a doubled grad_W)."
+    )
+
+
+# --- Exercise 4: one more operation for the engine -----------------------------------------------
+
+
+def check_value_exp(value_class: type) -> None:
+    """Check exercise 4: ``Value.exp``, the exponential, added to notebook 02's scalar engine.
+
+    The engine's ``Value`` holds ``data`` (the number), ``grad``, ``parents`` (the inputs of the
+    operation that made it) and ``local`` (the derivative of the result with respect to each
+    parent), and ``backward()`` runs the chain rule over them. The check looks at ``exp`` of one
+    value, then runs the engine on ``L = exp(2 w) + w exp(w)`` (``w`` used three times) and
+    compares ``dL/dw`` with ``torch.autograd``.
+
+    Args:
+        value_class: the notebook's ``Value`` class, with the student's ``exp`` attached.
+
+    Raises:
+        TypeError: if ``value_class`` is not a class.
+        ExerciseError: if ``exp`` is missing or not filled in, or its value, parents, local
+            derivative or the resulting gradient is wrong, with the likely mistake.
+    """
+    if not isinstance(value_class, type):
+        raise TypeError(f"value_class must be a class (the notebook's Value), got {value_class!r}")
+    if not callable(getattr(value_class, "exp", None)):
+        raise ExerciseError(
+            "Value has no method exp: attach your function with Value.exp = value_exp."
+        )
+    a_data = 0.7
+    a = value_class(a_data)
+    out = a.exp()
+    require_filled("value_exp(a)", out)
+    if not all(hasattr(out, name) for name in ("data", "grad", "parents", "local")):
+        raise ExerciseError(
+            f"a.exp() should return a new Value (built with Value._node), got {type(out).__name__}."
+        )
+    e = torch.tensor(a_data, dtype=torch.float64).exp().item()
+    if abs(out.data - e) > 1e-12:
+        raise ExerciseError(f"exp(0.7) should be {e:.6f}, got {out.data!r}: use math.exp(a.data).")
+    parents, local = tuple(out.parents), tuple(out.local)
+    if len(parents) != 1 or parents[0] is not a:
+        raise ExerciseError(
+            "the result's parents should be (a,), the one input of exp, so that backward() can "
+            f"reach a; got {len(parents)} parent(s)."
+        )
+    if len(local) != 1:
+        raise ExerciseError(f"give one local derivative per parent: (exp(a),), got {local!r}.")
+    if abs(local[0] - e) > 1e-12:
+        if abs(local[0] - 1.0) < 1e-12:
+            hint = "1 is the local derivative of an addition"
+        elif abs(local[0] - a_data) < 1e-12:
+            hint = "a.data is the input, not the derivative"
+        elif abs(local[0] - a_data * math.exp(a_data - 1)) < 1e-12:
+            hint = "that is the power rule, which does not apply: a is the exponent here"
+        else:
+            hint = f"got {local[0]!r}"
+        raise ExerciseError(
+            f"the local derivative of exp is exp itself: d e^a/da = e^a = {e:.6f} ({hint})."
+        )
+    w = value_class(0.3)
+    loss = (w * 2.0).exp() + w * w.exp()
+    loss.backward()
+    w_t = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    ((w_t * 2.0).exp() + w_t * w_t.exp()).backward()
+    reference = w_t.grad.item()
+    if abs(w.grad - reference) > 1e-10:
+        raise ExerciseError(
+            f"dL/dw for L = exp(2 w) + w exp(w) is {w.grad!r}, autograd says {reference:.6f}: "
+            "the node's local derivative must be computed from its own input."
+        )
+    correct(
+        f"exp's local derivative is exp(a); on L = exp(2 w) + w exp(w) the engine gives "
+        f"dL/dw = {w.grad:.6f}, as autograd does (difference {abs(w.grad - reference):.1e})."
+    )
