@@ -26,9 +26,22 @@ def fails_with(check, answer, *words, args=()):
 # --- the second hidden layer -------------------------------------------------------------------
 
 
-def second_layer(dL_dh2, z2, h1):
+def second_layer(dL_dh2, z2, h1, W2):
     dL_dz2 = dL_dh2 * (z2 > 0)
-    return dL_dz2.T @ h1, dL_dz2.sum(0)
+    return dL_dz2.T @ h1, dL_dz2.sum(0), dL_dz2 @ W2
+
+
+def layer_with(upstream_to_dz, weight=None, bias=None, back=None):
+    """A second-layer answer built from one (possibly wrong) step per output."""
+
+    def answer(g, z, h, W):
+        dz = upstream_to_dz(g, z)
+        dW = weight(dz, h) if weight else dz.T @ h
+        db = bias(dz) if bias else dz.sum(0)
+        dh = back(g, dz, W) if back else dz @ W
+        return dW, db, dh
+
+    return answer
 
 
 def test_second_layer_reference_passes(capsys):
@@ -36,23 +49,42 @@ def test_second_layer_reference_passes(capsys):
     assert capsys.readouterr().out.startswith("Correct:")
 
 
+def mask(g, z):
+    return g * (z > 0)
+
+
 @pytest.mark.parametrize(
     ("wrong", "words"),
     [
-        (lambda g, z, h: (g.T @ h, g.sum(0)), ["ReLU's local derivative is missing", "z2 > 0"]),
-        (lambda g, z, h: (h.T @ (g * (z > 0)), (g * (z > 0)).sum(0)), ["transposed", "(3, 4)"]),
-        (lambda g, z, h: (-((g * (z > 0)).T @ h), -(g * (z > 0)).sum(0)), ["wrong sign"]),
-        (lambda g, z, h: ((g * (z > 0)).T @ h, (g * (z > 0)).mean(0)), ["sum over the rows"]),
-        (lambda g, z, h: ((g * (z <= 0)).T @ h, (g * (z <= 0)).sum(0)), ["mask is inverted"]),
+        (layer_with(lambda g, z: g), ["dL_dW2", "ReLU's local derivative is missing", "z2 > 0"]),
+        (layer_with(lambda g, z: g * torch.relu(z)), ["dL_dW2", "relu(z2)", "(z2 > 0)"]),
+        (layer_with(mask, weight=lambda dz, h: h.T @ dz), ["transposed", "(3, 4)"]),
+        (layer_with(lambda g, z: -mask(g, z)), ["wrong sign"]),
+        (layer_with(mask, bias=lambda dz: dz.mean(0)), ["dL_db2", "sum over the rows"]),
+        (layer_with(lambda g, z: g * (z <= 0)), ["mask is inverted"]),
+        (layer_with(mask, back=lambda g, dz, W: g @ W), ["dL_dh1 skips the ReLU"]),
+        (layer_with(mask, back=lambda g, dz, W: torch.relu(g) @ W), ["dL_dh1", "differs"]),
+        (layer_with(mask, back=lambda g, dz, W: -(dz @ W)), ["dL_dh1", "wrong sign"]),
+        (layer_with(mask, back=lambda g, dz, W: dz @ W.T), ["shape error", "dL_dz2 @ W2"]),
+        (
+            layer_with(mask, back=lambda g, dz, W: dz.sum(0, keepdim=True).expand(5, 3) @ W),
+            ["one row per data point"],
+        ),
     ],
 )
 def test_second_layer_wrong_answers_are_diagnosed(wrong, words):
     fails_with(check_second_layer, wrong, *words)
 
 
+def test_second_layer_mask_from_the_wrong_tensor_is_a_shape_diagnosis():
+    answer = layer_with(lambda g, z: g, weight=lambda dz, h: (dz * (h > 0)).T @ h)
+    fails_with(check_second_layer, answer, "shape error", "the mask comes from z2")
+
+
 def test_second_layer_unfilled_says_fill_in():
-    fails_with(check_second_layer, lambda g, z, h: None, "not filled in")
+    fails_with(check_second_layer, lambda g, z, h, W: None, "not filled in")
     fails_with(check_second_layer, ..., "not filled in")
+    fails_with(check_second_layer, lambda g, z, h, W: (g, g), "tuple of 3")
 
 
 # --- sigmoid + binary cross-entropy ------------------------------------------------------------
@@ -70,10 +102,14 @@ def test_bce_reference_passes(capsys):
         (lambda z, y: torch.sigmoid(z) - y, ["6 times too large", "mean"]),
         (lambda z, y: torch.sigmoid(z) / len(z), ["target is missing"]),
         (
+            lambda z, y: -(y / torch.sigmoid(z) - (1 - y) / (1 - torch.sigmoid(z))) / len(z),
+            ["stopped at dL/dp", "p (1 - p)"],
+        ),
+        (
             lambda z, y: (torch.sigmoid(z) - y) * torch.sigmoid(z) * (1 - torch.sigmoid(z)) / 6,
             ["once too often"],
         ),
-        (lambda z, y: ((torch.sigmoid(z) - y) / 6)[:, None], ["shape"]),
+        (lambda z, y: ((torch.sigmoid(z) - y) / 6)[:, None], ["shape", "(6,)"]),
     ],
 )
 def test_bce_wrong_answers_are_diagnosed(wrong, words):
@@ -100,17 +136,34 @@ def backward_with(act_grad, bias_reduce="sum", transpose_w1=False):
     return backward
 
 
+def sigmoid_grad(h):
+    return h * (1 - h)
+
+
 def test_fixed_backward_reference_passes(capsys):
-    check_fixed_backward(backward_with(lambda h: 1 - h**2))
+    check_fixed_backward(backward_with(sigmoid_grad))
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
+def test_fixed_backward_accepts_the_derivative_written_through_z(capsys):
+    # sigma'(z) recomputed from z = logit(h): roundabout, but right
+    check_fixed_backward(
+        backward_with(lambda h: torch.sigmoid(torch.logit(h)) * (1 - torch.sigmoid(torch.logit(h))))
+    )
     assert capsys.readouterr().out.startswith("Correct:")
 
 
 @pytest.mark.parametrize(
     ("wrong", "words"),
     [
-        (backward_with(lambda h: 1 - torch.tanh(h) ** 2), ["bug is still there", "1 - h²"]),
-        (backward_with(lambda h: 1 - h**2, bias_reduce="mean"), ["dL/db1", "4 times too small"]),
-        (backward_with(lambda h: 1 - h**2, transpose_w1=True), ["dL/dW1", "transposed"]),
+        (
+            backward_with(lambda h: 1 - h**2),
+            ["bug is still there", "derivative of tanh", "h (1 - h)"],
+        ),
+        (backward_with(lambda h: torch.sigmoid(h) * (1 - torch.sigmoid(h))), ["applies it twice"]),
+        (backward_with(lambda h: h), ["activation h itself"]),
+        (backward_with(sigmoid_grad, bias_reduce="mean"), ["dL/db1", "4 times too small"]),
+        (backward_with(sigmoid_grad, transpose_w1=True), ["dL/dW1", "transposed"]),
         (backward_with(lambda h: 1 - h), ["dL/dW1", "differs from the reference"]),
     ],
 )
@@ -134,7 +187,9 @@ def decay_args():
 
 def test_weight_decay_reference_passes(capsys):
     W1, grad_plain, lam = decay_args()
-    check_weight_decay_grad(grad_plain + 2 * lam * W1, W1, grad_plain, lam)
+    check_weight_decay_grad(grad_plain + 2 * lam * W1, W1, grad_plain, lam, {"W1"})
+    assert capsys.readouterr().out.startswith("Correct:")
+    check_weight_decay_grad(grad_plain + 2 * lam * W1, W1, grad_plain, lam, ["W1"])
     assert capsys.readouterr().out.startswith("Correct:")
 
 
@@ -151,15 +206,35 @@ def test_weight_decay_reference_passes(capsys):
 def test_weight_decay_wrong_answers_are_diagnosed(make, words):
     W1, grad_plain, lam = decay_args()
     fails_with(
-        check_weight_decay_grad, make(W1, grad_plain, lam), *words, args=(W1, grad_plain, lam)
+        check_weight_decay_grad,
+        make(W1, grad_plain, lam),
+        *words,
+        args=(W1, grad_plain, lam, {"W1"}),
     )
+
+
+@pytest.mark.parametrize(
+    ("changed", "words"),
+    [
+        ({"W1", "b1", "W2", "b2"}, ["b1, W2, b2 do not change", "does not depend on them"]),
+        ({"W1", "W2"}, ["W2 do not change"]),
+        (set(), ['include "W1"']),
+        ({"w1"}, ["not weights of the tiny network"]),
+        (1, ["set of names"]),
+        (..., ["not filled in"]),
+    ],
+)
+def test_weight_decay_which_gradients_change(changed, words):
+    W1, grad_plain, lam = decay_args()
+    right = grad_plain + 2 * lam * W1
+    fails_with(check_weight_decay_grad, right, *words, args=(W1, grad_plain, lam, changed))
 
 
 def test_weight_decay_unfilled_and_bad_arguments():
     W1, grad_plain, lam = decay_args()
-    fails_with(check_weight_decay_grad, ..., "not filled in", args=(W1, grad_plain, lam))
+    fails_with(check_weight_decay_grad, ..., "not filled in", args=(W1, grad_plain, lam, {"W1"}))
     with pytest.raises(TypeError, match="torch.Tensor"):
-        check_weight_decay_grad(W1, W1.tolist(), grad_plain, lam)
+        check_weight_decay_grad(W1, W1.tolist(), grad_plain, lam, {"W1"})
 
 
 # --- the shared example ------------------------------------------------------------------------

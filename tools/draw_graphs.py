@@ -96,12 +96,12 @@ NODES = {
     "yhat": (3.95, 0, r"$\hat y = h W^{(2)\top} + b^{(2)}$", r"$\bar{\hat y}$"),
     "y": (3.95, 1.2, r"$y$ (targets)", None),
     "r": (5.1, 0, r"$r = \hat y - y$", r"$\bar r$"),
-    "L": (6.15, 0, r"$L = \frac{1}{N}\sum_i r_i^2$", r"$\bar L$"),
+    "L": (6.15, 0, r"$L = \sum_i r_i^2 / N$", r"$\bar L$"),
 }
 # (from, to, what the backward pass computes along the edge, in the notebook's notation)
 EDGES = [
     ("x", "z", ""),
-    ("W1", "z", r"$\bar z^\top x$"),
+    ("W1", "z", r"$(\bar z^\top x)^\top$"),  # the box shows the transpose, as a row
     ("b1", "z", r"$\sum_i \bar z_{ij}$"),
     ("z", "h", r"$\bar h \odot (1-h^2)$"),
     ("h", "yhat", r"$\bar{\hat y}\, W^{(2)}$"),
@@ -109,7 +109,7 @@ EDGES = [
     ("b2", "yhat", r"$\sum_i \bar{\hat y}_i$"),
     ("yhat", "r", r"$\bar r \cdot 1$"),
     ("y", "r", ""),
-    ("r", "L", r"$2r/N$"),
+    ("r", "L", r"$\bar L \cdot 2r/N$"),
 ]
 
 
@@ -148,13 +148,15 @@ def draw(values: dict, backward: bool, path: Path) -> None:
             (ca, ra, *_), (cb, rb, *_) = NODES[a], NODES[b]
             diagonal = ra != rb  # diagonal arrows: label to the right of the midpoint
             ax.text(
-                (ca + cb) / 2 + (0.1 if diagonal else 0),
+                (ca + cb) / 2 + (0.18 if diagonal else 0),
                 (ra + rb) / 2 + (0 if diagonal else 0.1),
                 formula,
                 ha="left" if diagonal else "center",
                 va="center" if diagonal else "bottom",
                 fontsize=11,
                 color=color,
+                zorder=4,  # above the arrows, on a white ground: no line crosses a label
+                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"),
             )
     title = (
         "Backward pass: each box holds $\\partial L/\\partial$(node); "
@@ -186,9 +188,10 @@ def draw_network(path: Path) -> None:
                 arrowprops=dict(arrowstyle="-|>", color=PALETTE[0], lw=1.2, shrinkA=22, shrinkB=22),
             )  # fmt: skip
             t = 0.42 if ax0 == 0 else 0.58
+            # on the arrow itself, on a white ground drawn over it: no line crosses the label
             ax.text(
-                ax0 + t * (ax1 - ax0), ay0 + t * (ay1 - ay0) + 0.1, f"{sym} = {weight:+.1f}",
-                ha="center", va="bottom", fontsize=10,
+                ax0 + t * (ax1 - ax0), ay0 + t * (ay1 - ay0), f"{sym} = {weight:+.1f}",
+                ha="center", va="center", fontsize=10, zorder=5,
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"),
             )  # fmt: skip
     for key, (px, py) in spots.items():

@@ -65,13 +65,13 @@ def _compare(
     if got.shape != ref.shape:
         if ref.dim() == 2 and got.shape == ref.T.shape:
             raise ExerciseError(
-                f"{name} has shape {tuple(got.shape)}, but a gradient has the shape of its "
-                f"parameter, {tuple(ref.shape)}: it looks transposed (swap the order of the "
-                "matrix product, or transpose the other factor)."
+                f"{name} has shape {tuple(got.shape)}, but a gradient has the shape of the "
+                f"tensor it is taken with respect to, {tuple(ref.shape)}: it looks transposed "
+                "(swap the order of the matrix product, or transpose the other factor)."
             )
         raise ExerciseError(
-            f"{name} has shape {tuple(got.shape)}, but a gradient has the shape of its "
-            f"parameter, {tuple(ref.shape)}."
+            f"{name} has shape {tuple(got.shape)}, but a gradient has the shape of the tensor "
+            f"it is taken with respect to, {tuple(ref.shape)}."
         )
     if _close(got, ref):
         return
@@ -124,52 +124,81 @@ def _pair(name: str, result: object, count: int) -> tuple:
 
 def _second_layer_case(seed: int) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    h1 = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    h1 = torch.randn(5, 4, generator=g, dtype=torch.float64, requires_grad=True)
     W2 = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
     b2 = torch.randn(3, generator=g, dtype=torch.float64, requires_grad=True)
     z2 = h1 @ W2.T + b2
     dL_dh2 = torch.randn(5, 3, generator=g, dtype=torch.float64)
     loss = (torch.relu(z2) * dL_dh2).sum()  # any loss with this upstream gradient will do
-    dW2, db2 = torch.autograd.grad(loss, (W2, b2))
-    return {"dL_dh2": dL_dh2, "z2": z2.detach(), "h1": h1, "dW2": dW2, "db2": db2}
+    dW2, db2, dh1 = torch.autograd.grad(loss, (W2, b2, h1))
+    return {
+        "dL_dh2": dL_dh2,
+        "z2": z2.detach(),
+        "h1": h1.detach(),
+        "W2": W2.detach(),
+        "dW2": dW2,
+        "db2": db2,
+        "dh1": dh1,
+    }
 
 
 def check_second_layer(second_layer_grads: Callable) -> None:
-    """Check ``second_layer_grads(dL_dh2, z2, h1) -> (dL_dW2, dL_db2)`` for a ReLU layer.
+    """Check ``second_layer_grads(dL_dh2, z2, h1, W2) -> (dL_dW2, dL_db2, dL_dh1)`` (ReLU layer).
 
     The layer is ``z2 = h1 @ W2.T + b2``, ``h2 = relu(z2)``; the function receives the upstream
-    gradient ``dL_dh2`` (shape ``(N, 3)``), the stored pre-activation ``z2`` and the layer's input
-    ``h1`` (shape ``(N, 4)``), and returns the gradients of ``W2`` (``(3, 4)``) and ``b2``
-    (``(3,)``). Checked against autograd on two random cases.
+    gradient ``dL_dh2`` (shape ``(N, 3)``), the stored pre-activation ``z2``, the layer's input
+    ``h1`` (shape ``(N, 4)``) and its weight ``W2`` (``(3, 4)``), and returns the gradients of
+    ``W2`` (``(3, 4)``), ``b2`` (``(3,)``) and ``h1`` (``(N, 4)``, the gradient passed back to the
+    layer below). Checked against autograd on two random cases with N = 5.
     """
     for seed in (0, 1):
         case = _second_layer_case(seed)
-        result = _call(
-            "second_layer_grads", second_layer_grads, case["dL_dh2"], case["z2"], case["h1"]
+        dL_dh2, z2, h1, W2 = case["dL_dh2"], case["z2"], case["h1"], case["W2"]
+        try:
+            result = _call(
+                "second_layer_grads",
+                second_layer_grads,
+                dL_dh2.clone(),
+                z2.clone(),
+                h1.clone(),
+                W2.clone(),
+            )
+        except RuntimeError as error:  # a product or mask of mismatched shapes
+            raise ExerciseError(
+                "second_layer_grads raised a shape error: dL_dh2 and z2 are (N, 3), h1 and "
+                "dL_dh1 are (N, 4), W2 is (3, 4); the mask comes from z2, and the shape rule "
+                "fixes the order and transposes of each product (dL_dh1 = dL_dz2 @ W2). "
+                f"PyTorch said: {error}"
+            ) from None
+        dW2, db2, dh1 = _pair("second_layer_grads", result, 3)
+        mask = (z2 > 0).double()
+        with_value = dL_dh2 * torch.relu(z2)  # the ReLU's value instead of its derivative
+        why_value = (
+            "you multiplied by relu(z2), the ReLU's value; its local derivative is the "
+            "indicator (z2 > 0), 1 where z2 > 0 and 0 elsewhere: multiply dL_dh2 by (z2 > 0)."
         )
-        dW2, db2 = _pair("second_layer_grads", result, 2)
-        mask = (case["z2"] > 0).double()
-        no_mask = case["dL_dh2"]
+        why_no_mask = (
+            "the ReLU's local derivative is missing: multiply dL_dh2 by (z2 > 0) first "
+            "(max routes the gradient to where z2 > 0)."
+        )
+        inverted = dL_dh2 * (1 - mask)
         _compare(
             "dL_dW2",
             dW2,
             case["dW2"],
             n=5,
             extra=[
+                (dL_dh2.T @ h1, why_no_mask),
+                (with_value.T @ h1, why_value),
                 (
-                    no_mask.T @ case["h1"],
-                    "the ReLU's local derivative is missing: multiply "
-                    "dL_dh2 by (z2 > 0) first (max routes the gradient to where z2 > 0).",
+                    -inverted.T @ h1,
+                    "the ReLU mask is inverted and the sign flipped: the gradient passes where "
+                    "z2 > 0.",
                 ),
                 (
-                    -(case["dL_dh2"] * (1 - mask)).T @ case["h1"],
-                    "the ReLU mask is inverted and "
-                    "the sign flipped: the gradient passes where z2 > 0.",
-                ),
-                (
-                    (case["dL_dh2"] * (1 - mask)).T @ case["h1"],
-                    "the ReLU mask is inverted: the "
-                    "gradient passes where z2 > 0, not where z2 <= 0.",
+                    inverted.T @ h1,
+                    "the ReLU mask is inverted: the gradient passes where z2 > 0, not where "
+                    "z2 <= 0.",
                 ),
             ],
         )
@@ -179,19 +208,37 @@ def check_second_layer(second_layer_grads: Callable) -> None:
             case["db2"],
             n=5,
             extra=[
+                (dL_dh2.sum(0), why_no_mask),
+                (with_value.sum(0), why_value),
                 (
-                    no_mask.sum(0),
-                    "the ReLU's local derivative is missing: multiply dL_dh2 by (z2 > 0) first.",
+                    (dL_dh2 * mask).mean(0),
+                    "a bias is used by every data point, so its gradient is the sum over the "
+                    "rows of dL_dz2, not the mean.",
                 ),
+            ],
+        )
+        _compare(
+            "dL_dh1",
+            dh1,
+            case["dh1"],
+            n=5,
+            extra=[
                 (
-                    (case["dL_dh2"] * mask).mean(0),
-                    "a bias is used by every data point, so its "
-                    "gradient is the sum over the rows of dL_dz2, not the mean.",
+                    dL_dh2 @ W2,
+                    "dL_dh1 skips the ReLU: pass back dL_dz2 = dL_dh2 * (z2 > 0), not dL_dh2 "
+                    "(dL_dh1 = dL_dz2 @ W2).",
+                ),
+                (with_value @ W2, why_value),
+                (
+                    (dL_dh2 * mask).sum(0, keepdim=True).expand(5, 3) @ W2,
+                    "dL_dh1 has one row per data point: h1's row i reaches the loss only "
+                    "through z2's row i, so nothing is summed over the data points here.",
                 ),
             ],
         )
     correct(
-        "the second layer's gradients match autograd (ReLU mask, transpose and bias sum right)."
+        "the layer's gradients match autograd (ReLU mask, transpose, bias sum, and dL_dh1 = "
+        "dL_dz2 @ W2 passed back a layer)."
     )
 
 
@@ -218,6 +265,11 @@ def check_bce_logit_grad(bce_logit_grad: Callable) -> None:
         ref,
         n=6,
         extra=[
+            (
+                -(y / p - (1 - y) / (1 - p)) / 6,
+                "you stopped at dL/dp: the loss reaches z through p = sigmoid(z), so multiply "
+                "by sigma'(z) = p (1 - p) (chain rule), and simplify.",
+            ),
             (p / 6, "the target is missing: the gradient is (p - y) / N, not p / N."),
             (
                 (p - y) * p * (1 - p) / 6,
@@ -244,10 +296,12 @@ def _tiny_case(seed: int | None) -> dict[str, torch.Tensor]:
 
 
 def _tiny_reference(net: dict[str, torch.Tensor]) -> tuple[tuple, tuple]:
+    """The cache (x, h, r, W2) and autograd's four gradients of the tiny network with a
+    *sigmoid* hidden layer (the exercise's variant of the notebook's tanh network)."""
     leaves = [net[k].clone().requires_grad_(True) for k in ("W1", "b1", "W2", "b2")]
     W1, b1, W2, b2 = leaves
     x, y = net["x"], net["y"]
-    h = torch.tanh(x[:, None] @ W1.T + b1)
+    h = torch.sigmoid(x[:, None] @ W1.T + b1)
     r = (h @ W2.T + b2)[:, 0] - y
     loss = (r**2).mean()
     grads = torch.autograd.grad(loss, leaves)
@@ -256,7 +310,8 @@ def _tiny_reference(net: dict[str, torch.Tensor]) -> tuple[tuple, tuple]:
 
 
 def check_fixed_backward(backward_fixed: Callable) -> None:
-    """Check ``backward_fixed(cache) -> (dL/dW1, dL/db1, dL/dW2, dL/db2)`` for the tiny network.
+    """Check ``backward_fixed(cache) -> (dL/dW1, dL/db1, dL/dW2, dL/db2)`` for the tiny network
+    with a sigmoid hidden layer, ``h = sigmoid(x W1^T + b1)``.
 
     ``cache = (x, h, r, W2)`` as the notebook's ``forward`` returns it. Checked against autograd on
     the notebook's weights and on random weights.
@@ -267,33 +322,54 @@ def check_fixed_backward(backward_fixed: Callable) -> None:
         x, h, r, W2 = cache
         result = _call("backward_fixed", backward_fixed, tuple(t.clone() for t in cache))
         got = _pair("backward_fixed", result, 4)
-        # The planted bug: tanh applied once more to the stored h in the local derivative.
-        dy = 2 * r / len(r)
-        dz_bug = (dy[:, None] @ W2) * (1 - torch.tanh(h) ** 2)
-        bug = (dz_bug.T @ x[:, None], dz_bug.sum(0))
-        why_bug = (
-            "the bug is still there: tanh'(z) = 1 - h², where h = tanh(z) is already stored; "
-            "1 - tanh(h)² applies tanh twice."
-        )
+        dh = (2 * r / len(r))[:, None] @ W2
+        wrong = {  # a local derivative of the activation -> its diagnosis
+            "tanh": (
+                1 - h**2,
+                "the bug is still there: 1 - h² is the derivative of tanh, copied from the "
+                "tanh network; this layer is a sigmoid, whose derivative is "
+                "sigma'(z) = sigma(z) (1 - sigma(z)) = h (1 - h).",
+            ),
+            "twice": (
+                torch.sigmoid(h) * (1 - torch.sigmoid(h)),
+                "h is already sigmoid(z): sigmoid(h) applies it twice. With h stored, "
+                "sigma'(z) = h (1 - h).",
+            ),
+            "value": (
+                h,
+                "you multiplied by the activation h itself, not by its derivative "
+                "sigma'(z) = h (1 - h).",
+            ),
+        }
         for k, name in enumerate(names):
-            extra = [(bug[k], why_bug)] if k < 2 else []
+            extra = []
+            if k < 2:
+                for act_grad, why in wrong.values():
+                    dz = dh * act_grad
+                    extra.append(((dz.T @ x[:, None], dz.sum(0))[k], why))
             _compare(name, got[k], ref[k], n=len(r), extra=extra)
-    correct("all four gradients match autograd: the local derivative of tanh is 1 - h².")
+    correct("all four gradients match autograd: the sigmoid's local derivative is h (1 - h).")
 
 
 # --- exercise: weight decay ---------------------------------------------------------------------
 
 
+_PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
+
+
 def check_weight_decay_grad(
-    grad_W1: object, W1: torch.Tensor, grad_plain: torch.Tensor, lam: float
+    grad_W1: object, W1: torch.Tensor, grad_plain: torch.Tensor, lam: float, changed: object
 ) -> None:
-    """Check the gradient of ``L + lam * ||W1||²`` with respect to ``W1``.
+    """Check the gradient of ``L + lam * ||W1||²`` with respect to ``W1``, and which gradients
+    of the tiny network the penalty changes.
 
     Args:
-        grad_W1: the student's answer.
+        grad_W1: the student's gradient with respect to ``W1``.
         W1: the weights.
         grad_plain: the gradient of the loss without the penalty.
         lam: the penalty's coefficient.
+        changed: the student's answer to "which gradients change?": a set (or list, tuple) of
+            names among ``"W1"``, ``"b1"``, ``"W2"``, ``"b2"``.
     """
     if not isinstance(W1, torch.Tensor) or not isinstance(grad_plain, torch.Tensor):
         raise TypeError("W1 and grad_plain must be torch.Tensors")
@@ -319,4 +395,31 @@ def check_weight_decay_grad(
             (grad_plain, "the penalty's gradient is missing: add 2 * lam * W1."),
         ],
     )
-    correct("the penalty adds 2 * lam * W1 to the gradient and changes nothing else.")
+    require_filled("changed", changed)
+    if isinstance(changed, str):
+        changed = {changed}
+    if not isinstance(changed, set | frozenset | list | tuple) or not all(
+        isinstance(name, str) for name in changed
+    ):
+        raise ExerciseError(
+            'changed should be a set of names, such as {"b1", "W2"}, got '
+            f"{type(changed).__name__}."
+        )
+    unknown = sorted(set(changed) - set(_PARAMETER_NAMES))
+    if unknown:
+        raise ExerciseError(
+            f"changed names {unknown}, which are not weights of the tiny network; use the names "
+            '"W1", "b1", "W2", "b2".'
+        )
+    if set(changed) != {"W1"}:
+        extra = sorted(set(changed) - {"W1"}, key=_PARAMETER_NAMES.index)
+        if extra:
+            raise ExerciseError(
+                f"changed: the gradients of {', '.join(extra)} do not change. The penalty "
+                "lam * ||W1||² does not depend on them, so its derivative with respect to them "
+                "is 0, and the loss's own part is the same function as before."
+            )
+        raise ExerciseError(
+            'changed: the gradient of W1 changes (it gains 2 * lam * W1): include "W1".'
+        )
+    correct("the penalty adds 2 * lam * W1 to W1's gradient and leaves b1, W2 and b2's unchanged.")
