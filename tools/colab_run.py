@@ -34,19 +34,21 @@ def sanitize_rules() -> list[tuple[str, str]]:
 
 
 def text_of(outputs: list, rules: list[tuple[str, str]]) -> str:
-    """A cell's text outputs as one sanitised string (images and widget views left out)."""
+    """A cell's text outputs as one sanitised string, as nbval compares them: each stream's
+    pieces joined (a run may split printed text into other pieces), images and widget views out."""
+    streams: dict[str, str] = {}
     parts = []
     for output in outputs:
         kind = output.get("output_type")
         if kind == "stream":
-            parts.append(f"{output['name']}:{output['text']}")
+            streams[output["name"]] = streams.get(output["name"], "") + output["text"]
         elif kind in ("execute_result", "display_data"):
             data = output.get("data", {})
             if "application/vnd.jupyter.widget-view+json" not in data:
                 parts.append(data.get("text/plain", ""))
         elif kind == "error":
             parts.append(f"{output['ename']}: {output['evalue']}")
-    text = "".join(parts)
+    text = "".join(f"{name}:{value}" for name, value in sorted(streams.items())) + "".join(parts)
     for pattern, replacement in rules:
         text = re.sub(pattern, replacement, text)
     return text
