@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from kernel_session import WakeupKernelManager  # beside this file (run as a script from tools/)
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
@@ -62,6 +63,7 @@ def run(path: Path) -> tuple[nbformat.NotebookNode, dict | str]:
         nb,
         timeout=300,
         kernel_name="python3",
+        kernel_manager_class=WakeupKernelManager,  # no stall to the timeout (issue 15)
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     )

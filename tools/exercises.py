@@ -184,16 +184,10 @@ def verify(path: Path) -> list[str]:
     """Run the student edition at ``path`` top to bottom in a fresh kernel: every cell but the
     starters must run without error, and every starter must fail with the check's
     ``ExerciseError`` asking for the answer. Returns what went otherwise."""
-    from nbclient import NotebookClient
+    from tools.run_notebooks import client_for
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
+    client = client_for(nb, path, timeout=300, allow_errors=True)
     client.execute()
     problems = []
     for index, cell in enumerate(nb.cells):

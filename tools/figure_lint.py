@@ -728,20 +728,18 @@ def lint_notebook(path: Path, timeout: int = 120) -> tuple[list[str], dict[str, 
         linted) and ``lint_seconds`` (the time the lint took inside the kernel).
     """
     import nbformat
-    from nbclient import NotebookClient
+
+    from tools.run_notebooks import client_for
 
     nb = nbformat.read(path, as_version=4)
     n_cells = len(nb.cells)
     nb.cells.append(nbformat.v4.new_code_cell(_COST_CELL))
     failed: list[int] = []
-    client = NotebookClient(
+    client = client_for(
         nb,
-        timeout=timeout,
-        kernel_name="python3",
+        path,
+        timeout,
         allow_errors=True,  # run every cell, to list every violation
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
-        store_widget_state=True,
         on_cell_error=lambda cell, cell_index, execute_reply: failed.append(cell_index),
     )
     # The kernel inherits this process's environment: the lint's IPython directory, and the

@@ -17,26 +17,34 @@ import copy
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
 
+from tools.kernel_session import WakeupKernelManager
+
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def client_for(nb: nbformat.NotebookNode, path: Path, timeout: int = 120) -> NotebookClient:
-    """An nbclient runner for ``nb`` (read from ``path``): python3 kernel, the notebook's folder
-    as working directory, no timing metadata."""
+def client_for(
+    nb: nbformat.NotebookNode, path: Path, timeout: int = 120, **options: Any
+) -> NotebookClient:
+    """The nbclient runner every tool of the course uses for ``nb`` (read from ``path``): python3
+    kernel, the notebook's folder as working directory, no timing metadata, and the kernel
+    manager that keeps a reply from stalling until the timeout (tools/kernel_session.py, issue
+    15). ``options`` go to ``NotebookClient`` (``allow_errors=True``, ``on_cell_error=...``)."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    return NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
+    settings: dict[str, Any] = {
+        "timeout": timeout,
+        "kernel_name": "python3",
+        "kernel_manager_class": WakeupKernelManager,
+        "resources": {"metadata": {"path": str(path.parent)}},
+        "record_timing": False,
         # False trips nbclient 0.11 on Output widgets (KeyError); normalise() drops the state.
-        store_widget_state=True,
-    )
+        "store_widget_state": True,
+    }
+    return NotebookClient(nb, **(settings | options))
 
 
 def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:

@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from tools.exercises import student_edition
+from tools.run_notebooks import client_for
 from tools.sync_notebooks import colab_url, course_location
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,12 +103,8 @@ def demo_frames(path: Path) -> dict[str, list[dict]]:
     cached = FRAMES / f"{path.stem}-{digest.hexdigest()[:16]}.json"
     if cached.exists():
         return json.loads(cached.read_text())
-    from nbclient import NotebookClient
-
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
+    client = client_for(nb, path, timeout=300)
     with tempfile.TemporaryDirectory() as tmp, client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
