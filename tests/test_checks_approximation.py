@@ -6,26 +6,35 @@ from torch import nn
 
 from helpers.checks import ExerciseError
 from helpers.checks.approximation import (
-    check_tower,
+    check_flat_tower,
     check_train,
     check_yarotsky_square,
     hat,
+    plateau,
     tent,
 )
 
 # --- exercise 1 ---------------------------------------------------------------------------------
 
 
-def square_with(divisor=4, sign=1.0, first=1, shift=0):
+def square_with(divisor=4, sign=1.0, first=1, shift=0, compose=True):
     def square(x, m):
         out, g = x.clone(), x
         for s in range(1, m + shift + 1):
-            g = tent(g)
+            g = tent(g) if compose else tent(x)
             if s >= first:
                 out = out - sign * g / divisor**s
         return out
 
     return square
+
+
+def square_in_place(x, m):
+    out, g = x, x
+    for s in range(1, m + 1):
+        g = tent(g)
+        out -= g / 4**s
+    return out
 
 
 def test_square_reference_passes_with_error_4_to_the_minus_m_minus_1(capsys):
@@ -40,11 +49,13 @@ def test_square_reference_passes_with_error_4_to_the_minus_m_minus_1(capsys):
 @pytest.mark.parametrize(
     ("wrong", "diagnosis"),
     [
+        (square_with(compose=False), "T applied s times"),
         (square_with(divisor=2), r"4\^s"),
         (square_with(sign=-1.0), "subtract"),
         (square_with(first=2), "first sawtooth"),
         (square_with(shift=-1), "m - 1 sawtooths"),
         (square_with(shift=1), r"m \+ 1 sawtooths"),
+        (square_in_place, "in place"),
         (lambda x, m: x**2, "differs"),
     ],
 )
@@ -67,52 +78,74 @@ def test_square_unfilled_and_bad_shape():
 # --- exercise 2 ---------------------------------------------------------------------------------
 
 
-def test_tower_reference_passes_and_is_local(capsys):
-    check_tower(lambda x, y: torch.relu(hat(x) + hat(y) - 1))
+def test_plateau_is_one_on_the_top_zero_outside_and_linear_between():
+    t = torch.linspace(-1, 1, 801, dtype=torch.float64)
+    p = plateau(t)
+    assert torch.allclose(p[t.abs() <= 0.25], torch.ones(1, dtype=t.dtype), atol=1e-12)
+    assert p[t.abs() >= 0.5].abs().max().item() < 1e-12
+    assert plateau(torch.tensor([0.375], dtype=torch.float64)).item() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "tower",
+    [
+        lambda x, y: torch.relu(plateau(x) + plateau(y) - 1),  # the reference
+        lambda x, y: torch.minimum(plateau(x), plateau(y)),  # another correct tower
+        lambda x, y: torch.relu(2 * plateau(x) + 2 * plateau(y) - 3),  # a smaller flat top
+        lambda x, y: torch.relu(plateau(x, 0.3) + plateau(y, 0.3) - 1),  # a wider one
+    ],
+)
+def test_any_tower_meeting_the_spec_passes(tower, capsys):
+    check_flat_tower(tower)
     assert capsys.readouterr().out.startswith("Correct:")
-    grid = torch.linspace(-1, 1, 81, dtype=torch.float64)
-    x, y = torch.meshgrid(grid, grid, indexing="ij")
-    tower = torch.relu(hat(x) + hat(y) - 1)
-    assert tower[40, 40].item() == pytest.approx(1.0)
-    assert tower[(x.abs() >= 0.5) | (y.abs() >= 0.5)].abs().max().item() == 0.0
 
 
 @pytest.mark.parametrize(
     ("wrong", "diagnosis"),
     [
-        (lambda x, y: hat(x) + hat(y), "ridges"),
-        (lambda x, y: hat(x) + hat(y) - 1, "second layer's ReLU"),
-        (lambda x, y: torch.relu(hat(x) + hat(y) - 0.5), "should be 0"),
-        (lambda x, y: hat(x) * hat(y), "should be 0|largest"),
+        (lambda x, y: plateau(x) + plateau(y), "ridges"),
+        (lambda x, y: plateau(x) + plateau(y) - 1, "second layer's ReLU"),
+        (lambda x, y: torch.relu(plateau(x) + plateau(y) - 0.5), "threshold of the second"),
+        (lambda x, y: torch.relu(hat(x) + hat(y) - 1), "not flat"),
+        (lambda x, y: plateau(x) * plateau(y), "not piecewise linear"),
+        (lambda x, y: 2 * torch.relu(plateau(x) + plateau(y) - 1), "between 0 and 1"),
     ],
 )
 def test_tower_wrong_answers_are_diagnosed(wrong, diagnosis):
     with pytest.raises(ExerciseError, match=diagnosis):
-        check_tower(wrong)
+        check_flat_tower(wrong)
 
 
 def test_tower_unfilled():
     with pytest.raises(ExerciseError, match="not filled in"):
-        check_tower(lambda x, y: ...)
+        check_flat_tower(lambda x, y: ...)
 
 
 # --- exercise 3 ---------------------------------------------------------------------------------
 
 
-def make_train(zero_grad=True, extra=0, order="zbs"):
+def make_train(
+    zero_grad=True, extra=0, order="zbs", reduction="mean", squeeze=False, new_optimizer=False
+):
     """A training loop; ``order`` spells when zero_grad (z), backward (b) and step (s) happen."""
 
     def train(net, x, y, steps, lr):
         optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+        losses = []
         for _ in range(steps + extra):
+            if new_optimizer:
+                optimizer = torch.optim.Adam(net.parameters(), lr=lr)
             for action in order:
                 if action == "z" and zero_grad:
                     optimizer.zero_grad()
                 elif action == "b":
-                    loss = nn.functional.mse_loss(net(x), y)
+                    out = net(x).squeeze(1) if squeeze else net(x)
+                    loss = nn.functional.mse_loss(out, y, reduction=reduction)
+                    losses.append(loss.item())
                     loss.backward()
                 elif action == "s":
                     optimizer.step()
+        return losses
 
     return train
 
@@ -122,6 +155,7 @@ def test_train_reference_passes(capsys):
     assert capsys.readouterr().out.startswith("Correct:")
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize(
     ("wrong", "diagnosis"),
     [
@@ -130,7 +164,10 @@ def test_train_reference_passes(capsys):
         (make_train(order="bzs"), "not between backward"),
         (make_train(extra=-1), "one step too few"),
         (make_train(extra=1), "one step too many"),
-        (lambda net, x, y, steps, lr: None, "did not change"),
+        (make_train(reduction="sum"), "sum of the squared errors"),
+        (make_train(squeeze=True), r"\(32, 32\) matrix"),
+        (make_train(new_optimizer=True), "created anew in every step"),
+        (lambda net, x, y, steps, lr: None, "not filled in"),
     ],
 )
 def test_train_wrong_answers_are_diagnosed(wrong, diagnosis):
@@ -138,9 +175,35 @@ def test_train_wrong_answers_are_diagnosed(wrong, diagnosis):
         check_train(wrong)
 
 
+def test_train_sgd_and_default_lr_are_named():
+    def sgd(net, x, y, steps, lr):
+        optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            nn.functional.mse_loss(net(x), y).backward()
+            optimizer.step()
+        return [0.0] * steps
+
+    def default_lr(net, x, y, steps, lr):
+        return make_train()(net, x, y, steps, 1e-3)
+
+    with pytest.raises(ExerciseError, match="plain SGD"):
+        check_train(sgd)
+    with pytest.raises(ExerciseError, match="default lr"):
+        check_train(default_lr)
+
+
+def test_train_returning_nothing_after_training_is_told_to_return_the_losses():
+    def silent(net, x, y, steps, lr):
+        make_train()(net, x, y, steps, lr)
+
+    with pytest.raises(ExerciseError, match="returned nothing"):
+        check_train(silent)
+
+
 def test_train_wrong_learning_rate_gets_the_general_message():
     def train(net, x, y, steps, lr):
-        make_train()(net, x, y, steps, 10 * lr)
+        return make_train()(net, x, y, steps, 10 * lr)
 
     with pytest.raises(ExerciseError, match="differ from the reference loop"):
         check_train(train)

@@ -9,6 +9,8 @@ matches: a wrong answer that equals "forgot ``zero_grad``" is told so.
 from __future__ import annotations
 
 import copy
+import math
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -16,7 +18,14 @@ from torch import nn
 
 from helpers.checks._core import ExerciseError, correct, require_filled
 
-__all__ = ["check_train", "check_tower", "check_yarotsky_square", "hat", "tent"]
+__all__ = [
+    "check_flat_tower",
+    "check_train",
+    "check_yarotsky_square",
+    "hat",
+    "plateau",
+    "tent",
+]
 
 
 def tent(x: torch.Tensor) -> torch.Tensor:
@@ -28,6 +37,17 @@ def hat(t: torch.Tensor, centre: float = 0.0, radius: float = 0.5) -> torch.Tens
     """A hat of height 1 at ``centre``, zero where ``|t - centre| >= radius``: three ReLU units."""
     u = (t - centre) / radius
     return torch.relu(u + 1) - 2 * torch.relu(u) + torch.relu(u - 1)
+
+
+def plateau(t: torch.Tensor, top: float = 0.25, radius: float = 0.5) -> torch.Tensor:
+    """1 where ``|t| <= top``, 0 where ``|t| >= radius``, linear between: four ReLU units.
+
+    Exercise 2's reference building block (a trapezoid, the flat-topped version of :func:`hat`).
+    """
+    ramp = radius - top
+    return (
+        torch.relu(t + radius) - torch.relu(t + top) - torch.relu(t - top) + torch.relu(t - radius)
+    ) / ramp
 
 
 def _as_tensor(name: str, value: object, like: torch.Tensor) -> torch.Tensor:
@@ -45,10 +65,12 @@ def _as_tensor(name: str, value: object, like: torch.Tensor) -> torch.Tensor:
 # --- exercise 1: Yarotsky's square from sawtooths ---------------------------------------------
 
 
-def _square_variant(x: torch.Tensor, m: int, divisor: int, sign: float, first: int) -> torch.Tensor:
+def _square_variant(
+    x: torch.Tensor, m: int, divisor: int, sign: float, first: int, compose: bool = True
+) -> torch.Tensor:
     out, g = x.clone(), x
     for s in range(1, m + 1):
-        g = tent(g)
+        g = tent(g) if compose else tent(x)
         if s >= first:
             out = out - sign * g / divisor**s
     return out
@@ -58,25 +80,44 @@ def check_yarotsky_square(square: Callable[[torch.Tensor, int], torch.Tensor]) -
     """Check ``square(x, m)``, Yarotsky's approximation ``x - sum_{s=1}^m T^s(x) / 4^s`` of x**2.
 
     It must equal the reference on ``[0, 1]`` for m = 1 ... 5, and so have maximum error
-    ``2^(-2m-2)`` against ``x**2``. A wrong answer is compared with the usual mistakes at every m.
+    ``2^(-2m-2)`` against ``x**2``, and it must leave its input ``x`` unchanged. A wrong answer
+    is compared with the usual mistakes (``T(x)`` instead of ``T`` composed ``s`` times, ``2^s``
+    instead of ``4^s``, the sign, the range of ``s``) at every m.
     """
     x = torch.linspace(0, 1, 1025, dtype=torch.float64)
     ms = range(1, 6)
-    answers = [_as_tensor("square(x, m)", square(x, m), x) for m in ms]
+    answers = []
+    for m in ms:
+        given = x.clone()
+        answers.append(_as_tensor("square(x, m)", square(given, m), x))
+        if not torch.equal(given, x):
+            raise ExerciseError(
+                "square(x, m) changed its input x in place (an in-place operation such as "
+                "`out -= ...` on `out = x` writes into the caller's tensor): start from "
+                "`x.clone()`, or write `out = out - ...`."
+            )
 
-    def matches(divisor: int = 4, sign: float = 1.0, first: int = 1, shift: int = 0) -> bool:
+    def matches(**mistake: float) -> bool:
+        shift = int(mistake.pop("shift", 0))
         return all(
-            torch.allclose(answer, _square_variant(x, m + shift, divisor, sign, first), atol=1e-12)
+            torch.allclose(answer, _square_variant(x, m + shift, **_defaults(mistake)), atol=1e-12)
             for m, answer in zip(ms, answers, strict=True)
         )
 
     if matches():
         error = (answers[-1] - x**2).abs().max().item()
         correct(
-            f"with m = 5 sawtooths (10 ReLU units in 5 layers) max |x^2 - square| = {error:.2e}."
+            f"with m = 5 sawtooths max |x^2 - square| = {error:.2e} = 2^-12; as a network that is "
+            "10 ReLU units for the tents in 5 layers, plus the running sum carried along."
         )
         return
     mistakes = [
+        (
+            {"compose": False},
+            "every term uses T(x), the tent applied once; the s-th term needs T applied s times "
+            "(T(T(...T(x)))): keep the current sawtooth in a variable and apply tent to it, not "
+            "to x, at each step",
+        ),
         (
             {"divisor": 2},
             "the s-th sawtooth is divided by 2^s; divide it by 4^s = 2^(2s) (each "
@@ -99,36 +140,89 @@ def check_yarotsky_square(square: Callable[[torch.Tensor, int], torch.Tensor]) -
             )
 
 
-# --- exercise 2: a tower in two dimensions ------------------------------------------------------
+def _defaults(mistake: dict[str, float]) -> dict[str, float]:
+    """The arguments of :func:`_square_variant` for the correct formula, changed by ``mistake``."""
+    return {"divisor": 4, "sign": 1.0, "first": 1, **mistake}
 
 
-def check_tower(tower: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
-    """Check ``tower(x, y)``: height 1 at the origin, zero outside the square ``|x|, |y| < 1/2``.
+# --- exercise 2: a flat-topped tower in two dimensions -----------------------------------------
 
-    The reference is the two-hidden-layer network ``relu(hat(x) + hat(y) - 1)``.
+TOP, RADIUS = 0.25, 0.5  # exercise 2's spec: 1 on |x|, |y| <= TOP; 0 outside |x|, |y| < RADIUS
+
+
+def _where(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, values: torch.Tensor) -> str:
+    """'(x, y)' of the point in ``mask`` where ``values`` is largest."""
+    index = torch.where(mask, values, torch.full_like(values, -math.inf)).argmax()
+    return f"({x.reshape(-1)[index].item():.3f}, {y.reshape(-1)[index].item():.3f})"
+
+
+def check_flat_tower(tower: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """Check ``tower(x, y)`` against exercise 2's spec, whatever network computes it.
+
+    The spec: exactly 1 on the top square ``|x|, |y| <= 1/4``; exactly 0 outside the square
+    ``|x|, |y| < 1/2``; between 0 and 1 everywhere; and piecewise linear, as the output of every
+    ReLU network is (tested on diagonal segments: the value at a segment's midpoint must be the
+    mean of its ends, except on the few segments that a crease crosses). Any tower meeting the
+    spec passes; the usual slips (no threshold, no second-layer ReLU, a pyramid instead of a flat
+    top, a product of plateaus) get their own diagnosis.
     """
-    grid = torch.linspace(-1, 1, 81, dtype=torch.float64)
+    step = 0.0125
+    grid = torch.linspace(-1, 1, 161, dtype=torch.float64)
     x, y = torch.meshgrid(grid, grid, indexing="ij")
     answer = _as_tensor("tower(x, y)", tower(x, y), x)
-    reference = torch.relu(hat(x) + hat(y) - 1)
-    if torch.allclose(answer, reference, atol=1e-9):
-        correct("relu(hat(x) + hat(y) - 1) is 1 at the centre and exactly 0 outside the square.")
-        return
-    if torch.allclose(answer, hat(x) + hat(y), atol=1e-9):
+    # Piecewise linearity along the diagonal direction (1, 1)/step.
+    ends = answer[:-1, :-1], answer[1:, 1:]
+    middle = _as_tensor(
+        "tower(x, y)", tower(x[:-1, :-1] + step / 2, y[:-1, :-1] + step / 2), ends[0]
+    )
+    curved = (middle - (ends[0] + ends[1]) / 2).abs() > 1e-9
+    inside = (x.abs() < RADIUS) & (y.abs() < RADIUS)
+    if curved.double().mean().item() > 0.05:
         raise ExerciseError(
-            "the output is hat(x) + hat(y): it is 2 at the centre but 1 along the whole strips "
-            "|x| < 1/2 and |y| < 1/2 (ridges). Subtract 1 and apply the second layer's ReLU."
+            f"the answer is not piecewise linear: on {curved.double().mean().item():.0%} of the "
+            "short diagonal segments the midpoint value is not the mean of the ends. A ReLU "
+            "network only adds, scales and applies relu, so its output is piecewise linear; a "
+            "product such as plateau(x) * plateau(y) is not (no layer multiplies two units)."
         )
-    if torch.allclose(answer, hat(x) + hat(y) - 1, atol=1e-9):
+    if answer.min().item() < -1e-9:
         raise ExerciseError(
-            "the output is -1 far from the centre: hat(x) + hat(y) - 1 still needs the second "
-            "layer's ReLU to cut off everything below 0."
+            f"the output is negative, down to {answer.min().item():.3f} at "
+            f"{_where(x, y, torch.ones_like(inside), -answer)}: the second layer's ReLU is "
+            "missing (plateau(x) + plateau(y) - 1 is -1 far from the centre; relu cuts it to 0)."
         )
-    outside = (x.abs() >= 0.5) | (y.abs() >= 0.5)
-    leak = answer[outside].abs().max().item()
-    raise ExerciseError(
-        f"tower(0, 0) = {answer[40, 40].item():.3f} (should be 1) and the largest |value| "
-        f"outside the square is {leak:.3f} (should be 0)."
+    leak = answer.abs().masked_fill(inside, 0.0)
+    if leak.max().item() > 1e-9:
+        ridge = answer[(x.abs() >= RADIUS) & (y.abs() < TOP)].min().item()
+        hint = (
+            " It is 1 along whole strips, the ridges of plateau(x) + plateau(y): subtract 1 "
+            "before the second layer's ReLU so that only the crossing stays."
+            if ridge > 1 - 1e-9
+            else " Check the threshold of the second layer: a point with plateau(x) = 0 must "
+            "give 0 whatever plateau(y) is."
+        )
+        raise ExerciseError(
+            f"the output is not 0 outside the square |x|, |y| < {RADIUS}: it is "
+            f"{leak.max().item():.3f} at {_where(x, y, ~inside, leak)}." + hint
+        )
+    if answer.max().item() > 1 + 1e-9:
+        raise ExerciseError(
+            f"the output reaches {answer.max().item():.3f} at "
+            f"{_where(x, y, torch.ones_like(inside), answer)}; the tower's height is 1, so it "
+            "must stay between 0 and 1 (is the threshold missing, or the sum not shifted by 1?)."
+        )
+    top = (x.abs() <= TOP + 1e-12) & (y.abs() <= TOP + 1e-12)
+    short = (1 - answer).abs().masked_fill(~top, 0.0)
+    if short.max().item() > 1e-9:
+        where = _where(x, y, top, short)
+        value = answer.reshape(-1)[torch.where(top, short, -1.0).argmax()].item()
+        raise ExerciseError(
+            f"the top is not flat: the value at {where} is {value:.3f}, and the spec asks for 1 on "
+            f"the whole square |x|, |y| <= {TOP}. A hat is 1 at one point only; a plateau is 1 "
+            "on a whole interval, and plateau(x) + plateau(y) - 1 is then 1 on the whole top."
+        )
+    correct(
+        f"1 on the whole top |x|, |y| <= {TOP}, exactly 0 outside |x|, |y| < {RADIUS}, between "
+        "0 and 1 and piecewise linear: a flat-topped tower."
     )
 
 
@@ -137,14 +231,30 @@ def check_tower(tower: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> 
 
 def _reference_train(
     net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, mistake: str = ""
-) -> None:
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+) -> list[float]:
+    """The reference loop, or one of the usual mistakes (``mistake`` names it)."""
+    if mistake == "SGD":
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    elif mistake == "default lr":
+        optimizer = torch.optim.Adam(net.parameters())
+    else:
+        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    losses = []
     for _ in range(steps):
+        if mistake == "new optimizer":
+            optimizer = torch.optim.Adam(net.parameters(), lr=lr)
         if mistake != "no zero_grad":
             optimizer.zero_grad()
-        loss = nn.functional.mse_loss(net(x), y)
+        if mistake == "shapes":
+            with warnings.catch_warnings():  # the broadcast warning is the student's to see
+                warnings.simplefilter("ignore", UserWarning)
+                loss = nn.functional.mse_loss(net(x).squeeze(1), y)
+        else:
+            loss = nn.functional.mse_loss(net(x), y)
+        losses.append(loss.item())
         loss.backward()
         optimizer.step()
+    return losses
 
 
 def _flat(net: nn.Module) -> torch.Tensor:
@@ -156,55 +266,112 @@ def check_train(
 ) -> None:
     """Check ``train(net, x, y, steps, lr)``: ``steps`` full-batch Adam steps on the MSE loss.
 
-    The student's loop and the reference loop start from the same seeded 8-unit network; their
-    final weights must agree. Known mistakes (no ``zero_grad``, ``step()`` before ``backward()``,
-    one step too many or too few, ``zero_grad`` between ``backward`` and ``step``) are recognised
-    by running them too. (A summed loss is not among them: Adam's step does not change when the
-    loss is multiplied by a constant, so it trains the same way.)
+    ``x`` and ``y`` have shape ``(N, 1)``. The function must return the list of the ``steps``
+    losses (``loss.item()`` of each step, before its update). The student's loop and the reference
+    start from the same seeded 8-unit network; the final weights and the losses must agree. The
+    usual mistakes (no ``zero_grad``, ``step()`` before ``backward()``, one step too many or too
+    few, ``net(x).squeeze(1)`` against ``y`` of shape ``(N, 1)``, an optimizer created in every
+    step, SGD, Adam's default lr, ``.sum()`` instead of the mean) are recognised by running them
+    too. The summed loss trains almost the same weights (Adam's step barely changes when the loss
+    is multiplied by a constant), so it is caught by the returned loss values.
     """
-    x = torch.linspace(-1, 1, 32).unsqueeze(1)
+    n_points = 32
+    x = torch.linspace(-1, 1, n_points).unsqueeze(1)
     y = torch.sin(torch.pi * x)
     torch.manual_seed(0)
     start = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 1))
     steps, lr = 30, 0.02
-    with torch.no_grad():
-        initial = nn.functional.mse_loss(start(x), y).item()
     net = copy.deepcopy(start)
-    train(net, x, y, steps, lr)
-    answer = _flat(net)
-    if torch.equal(answer, _flat(start)):
+    returned = train(net, x, y, steps, lr)
+    if returned is None or returned is Ellipsis:
+        if torch.equal(_flat(net), _flat(start)):
+            require_filled("train_net(...)", returned)
         raise ExerciseError(
-            "the network's weights did not change: fill in the loop (zero_grad, loss, backward, "
-            "step) and train the net you are given, not a copy; zero_grad() goes before "
-            "backward(), not between backward() and step()."
+            "the loop ran but returned nothing: collect loss.item() of every step in a list and "
+            "return it."
         )
+    answer = _flat(net)
 
-    def run(mistake: str = "", n: int = steps) -> torch.Tensor:
+    def run(mistake: str = "", n: int = steps) -> tuple[torch.Tensor, list[float]]:
         other = copy.deepcopy(start)
-        _reference_train(other, x, y, n, lr, mistake)
-        return _flat(other)
+        losses = _reference_train(other, x, y, n, lr, mistake)
+        return _flat(other), losses
 
-    if torch.allclose(answer, run(), atol=1e-5):
-        with torch.no_grad():
-            loss = nn.functional.mse_loss(net(x), y).item()
-        correct(f"{steps} Adam steps: MSE from {initial:.3f} to {loss:.3f}, as in the reference.")
+    reference, reference_losses = run()
+    if torch.allclose(answer, reference, atol=1e-5):
+        try:
+            losses = [float(value) for value in returned]  # type: ignore[union-attr]
+        except (TypeError, ValueError) as error:
+            raise ExerciseError(
+                f"train_net returned {type(returned).__name__}; return a list of the steps' "
+                "losses as floats (loss.item())."
+            ) from error
+        if len(losses) != steps:
+            raise ExerciseError(
+                f"train_net returned {len(losses)} losses for {steps} steps: append loss.item() "
+                "once per step."
+            )
+        ratio = losses[0] / reference_losses[0]
+        if abs(ratio - n_points) < 1e-3 * n_points:
+            raise ExerciseError(
+                f"the losses are {n_points} times the reference's ({losses[0]:.3f} against "
+                f"{reference_losses[0]:.3f} at step 1): that is the sum of the squared errors "
+                f"over the N = {n_points} points; the spec asks for their mean (mse_loss's "
+                "default, or .mean()). Adam trains nearly the same weights either way, which is "
+                "why the weights alone could not tell."
+            )
+        if not all(
+            math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-7)
+            for a, b in zip(losses, reference_losses, strict=True)
+        ):
+            raise ExerciseError(
+                f"the weights are right but the returned losses are not the reference's "
+                f"(first {losses[0]:.4f} against {reference_losses[0]:.4f}): append loss.item() "
+                "of the mean squared error of each step, computed before that step's update."
+            )
+        correct(
+            f"{steps} Adam steps: MSE from {losses[0]:.3f} to {losses[-1]:.3f}, weights and "
+            "losses as in the reference."
+        )
         return
     diagnoses = [
         (
-            run("no zero_grad"),
+            run("no zero_grad")[0],
             "the gradients accumulate over steps: call optimizer.zero_grad() "
             "before loss.backward() in every step",
         ),
         (
-            run(n=steps - 1),
+            run(n=steps - 1)[0],
             "one step too few: the loop must take exactly `steps` steps (or step() is called "
             "before backward(), so each step applies the previous step's gradient)",
         ),
-        (run(n=steps + 1), "one step too many: the loop must take exactly `steps` steps"),
+        (run(n=steps + 1)[0], "one step too many: the loop must take exactly `steps` steps"),
+        (
+            run("shapes")[0],
+            f"the loss compares a tensor of shape ({n_points},) with y of shape ({n_points}, 1): "
+            f"broadcasting turns the difference into a ({n_points}, {n_points}) matrix of every "
+            "output minus every target, and the net learns their mean (PyTorch warns about it). "
+            "Keep net(x) and y both (N, 1): no squeeze",
+        ),
+        (
+            run("new optimizer")[0],
+            "the optimizer is created anew in every step, so Adam forgets its running averages "
+            "(every step is then a first step of size about lr): create it once, before the loop",
+        ),
+        (run("SGD")[0], "these are plain SGD's steps; the spec asks for torch.optim.Adam"),
+        (
+            run("default lr")[0],
+            "these are Adam's steps with its default lr = 1e-3: pass lr=lr to the optimizer",
+        ),
     ]
-    for reference, message in diagnoses:
-        if torch.allclose(answer, reference, atol=1e-5):
+    for other, message in diagnoses:
+        if torch.allclose(answer, other, atol=1e-5):
             raise ExerciseError(message + ".")
+    if torch.equal(answer, _flat(start)):
+        raise ExerciseError(
+            "the network's weights did not change: train the net you are given (not a copy), and "
+            "put zero_grad() before backward(), not between backward() and step()."
+        )
     raise ExerciseError(
         "the trained weights differ from the reference loop (Adam with lr, `steps` steps of "
         "zero_grad, MSE loss on the whole batch, backward, step). Did you create the optimizer "
