@@ -320,6 +320,29 @@ def run_gradcheck_without_requires_grad(function):
     return torch.autograd.gradcheck(function.apply, inputs, raise_exception=False)
 
 
+def run_gradcheck_only_x_requires_grad(function):
+    """Only x requires grad: gradcheck then checks grad_x alone and passes a doubled grad_W."""
+    x = torch.randn(4, 3, dtype=torch.float64).requires_grad_(True)
+    W, b = torch.randn(2, 3, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
+    return torch.autograd.gradcheck(function.apply, (x, W, b), raise_exception=False)
+
+
+def run_gradcheck_b_without_requires_grad(function):
+    x, W = (torch.randn(s, dtype=torch.float64).requires_grad_(True) for s in ((4, 3), (2, 3)))
+    b = torch.randn(2, dtype=torch.float64)
+    return torch.autograd.gradcheck(function.apply, (x, W, b), raise_exception=False)
+
+
+def test_gradcheck_itself_passes_a_doubled_weight_gradient_when_only_x_requires_grad():
+    # What the diagnosis below tells the student: gradcheck skips inputs without requires_grad.
+    def doubled_weight(ctx, g):
+        x, W = ctx.saved_tensors
+        return g @ W, 2 * g.T @ x, g.sum(0)
+
+    assert run_gradcheck_only_x_requires_grad(linear_function(doubled_weight)) is True
+    assert run_gradcheck(linear_function(doubled_weight)) is False
+
+
 def test_the_reference_linear_function_passes(capsys):
     check_linear_function(linear_function(right_backward), run_gradcheck)
     assert capsys.readouterr().out.startswith("Correct: grad_x = g W, grad_W = g^T x")
@@ -373,6 +396,15 @@ def test_gradcheck_itself_misses_an_unsummed_bias_gradient():
             r"refused your right backward because its inputs are torch\.float32",
         ),
         (run_gradcheck_without_requires_grad, r"raised ValueError: .*requires_grad=True\)\?"),
+        (
+            run_gradcheck_only_x_requires_grad,
+            r"only x requires grad among run_gradcheck's inputs, so gradcheck never checks "
+            r"grad_W or grad_b: it checks only the gradients of inputs with requires_grad=True",
+        ),
+        (
+            run_gradcheck_b_without_requires_grad,
+            r"only x and W require grad .* never checks grad_b: .* Give b requires_grad=True",
+        ),
         (lambda function: 1, "should return what torch.autograd.gradcheck returns"),
         (lambda function: None, r"run_gradcheck\(LinearFunction\) is not filled in yet"),
     ],
@@ -444,17 +476,24 @@ def make_value_class():
     return Value
 
 
-def engine_with_exp(local_derivative, parents=lambda a: (a,)):
-    """A Value class whose exp uses the given local derivative (a function of a.data)."""
+def engine_with_exp(local_derivative, parents=lambda a: (a,), local=lambda d: (d,)):
+    """A Value class whose exp uses the given local derivative (a function of a.data); parents
+    and local build the two fields from the input and the derivative (a tuple when right)."""
 
     value_class = make_value_class()
 
     def exp(self):
         e = math.exp(self.data)
-        return value_class._node(e, parents(self), (local_derivative(self.data),))
+        return value_class._node(e, parents(self), local(local_derivative(self.data)))
 
     value_class.exp = exp
     return value_class
+
+
+missing_comma_in_local = (
+    r"local is a float, not a tuple: .* write \(e,\) with a trailing comma; \(e\) without the "
+    r"comma is just e in parentheses"
+)
 
 
 def test_the_reference_exp_passes(capsys):
@@ -470,6 +509,11 @@ def test_the_reference_exp_passes(capsys):
         (engine_with_exp(lambda a: a), "a.data is the input, not the derivative"),
         (engine_with_exp(lambda a: a * math.exp(a - 1)), "the power rule, which does not apply"),
         (engine_with_exp(math.exp, parents=lambda a: ()), r"parents should be \(a,\)"),
+        (
+            engine_with_exp(math.exp, parents=lambda a: a),
+            r"parents is a Value, not a tuple: .* write \(self,\) with a trailing comma",
+        ),
+        (engine_with_exp(math.exp, local=lambda d: d), missing_comma_in_local),
         (make_value_class(), "Value has no method exp"),
     ],
 )

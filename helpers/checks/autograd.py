@@ -322,24 +322,31 @@ class _WrongLinear(torch.autograd.Function):
 def _run_student_gradcheck(
     run_gradcheck: Callable[[type[torch.autograd.Function]], Any],
     function: type[torch.autograd.Function],
-) -> tuple[Any, BaseException | None, list[torch.dtype]]:
-    """Call ``run_gradcheck`` on a copy of ``function`` that records the dtypes it is run on.
+) -> tuple[Any, BaseException | None, list[torch.dtype], list[bool]]:
+    """Call ``run_gradcheck`` on a copy of ``function`` that records the inputs it is run on.
 
-    Returns what it returned, the exception it raised (or ``None``) and the dtypes of the
-    inputs of every forward call it made (empty if it never called this function).
+    Returns what it returned, the exception it raised (or ``None``), the dtypes of the tensor
+    inputs of every forward call it made (empty if it never called this function) and, for each
+    tensor input position (``x``, ``W``, ``b``), whether that input required grad in any call.
     """
     dtypes: list[torch.dtype] = []
+    requires_grad: list[bool] = []
 
     class Recorded(function):  # type: ignore[misc, valid-type]
         @staticmethod
         def forward(ctx: Any, *inputs: Any) -> Any:
-            dtypes.extend(t.dtype for t in inputs if isinstance(t, torch.Tensor))
+            tensors = [t for t in inputs if isinstance(t, torch.Tensor)]
+            dtypes.extend(t.dtype for t in tensors)
+            if len(requires_grad) < len(tensors):
+                requires_grad.extend([False] * (len(tensors) - len(requires_grad)))
+            for index, t in enumerate(tensors):
+                requires_grad[index] = requires_grad[index] or t.requires_grad
             return function.forward(ctx, *inputs)
 
     try:
-        return run_gradcheck(Recorded), None, dtypes
+        return run_gradcheck(Recorded), None, dtypes, requires_grad
     except (RuntimeError, ValueError, TypeError) as error:
-        return None, error, dtypes
+        return None, error, dtypes, requires_grad
 
 
 def check_linear_function(
@@ -365,8 +372,8 @@ def check_linear_function(
             ``run_gradcheck`` is not callable.
         ExerciseError: if a returned gradient has the wrong shape or value (transposed, a bias
             gradient not summed over the batch, ...), or if ``run_gradcheck`` does not report
-            what gradcheck finds (float32 inputs, inputs that do not require grad, a fixed
-            ``True``).
+            what gradcheck finds (float32 inputs, an input left without ``requires_grad``,
+            so that gradcheck never checks its gradient, a fixed ``True``).
     """
     _check_function_class("LinearFunction", function)
     _check_callable("run_gradcheck", run_gradcheck)
@@ -421,7 +428,7 @@ def check_linear_function(
             f"{name} is wrong (largest difference {_largest_difference(g, r):.2e}); z = x W^T + b."
         )
 
-    passed, error, dtypes = _run_student_gradcheck(run_gradcheck, function)
+    passed, error, dtypes, requires_grad = _run_student_gradcheck(run_gradcheck, function)
     float32 = any(dtype != torch.float64 for dtype in dtypes)
     if error is not None:
         if float32:
@@ -460,12 +467,23 @@ def check_linear_function(
             "gradcheck returned False although your backward is right: check the inputs "
             "(float64, shapes (N, in), (out, in), (out,), requires_grad=True)."
         )
-    wrong, wrong_error, _ = _run_student_gradcheck(run_gradcheck, _WrongLinear)
+    flags = dict(zip(("x", "W", "b"), requires_grad, strict=False))  # gradcheck skips the others
+    unchecked = [name for name, flag in flags.items() if not flag]
+    if unchecked:
+        checked = [name for name, flag in flags.items() if flag]
+        verb = "requires" if len(checked) == 1 else "require"
+        raise ExerciseError(
+            f"only {' and '.join(checked)} {verb} grad among run_gradcheck's inputs, so gradcheck "
+            f"never checks grad_{' or grad_'.join(unchecked)}: it checks only the gradients of "
+            "inputs with requires_grad=True (a wrong grad_W would pass unseen). Give "
+            f"{' and '.join(unchecked)} requires_grad=True too."
+        )
+    wrong, wrong_error, _, _ = _run_student_gradcheck(run_gradcheck, _WrongLinear)
     if wrong_error is None and wrong is True:
         raise ExerciseError(
-            "run_gradcheck returned True for a linear layer whose grad_W is doubled: it must "
-            "return what torch.autograd.gradcheck(function.apply, inputs) returns, not a fixed "
-            "True."
+            "run_gradcheck returned True for a linear layer whose grad_W is doubled, although "
+            "its inputs are float64 and require grad: it must return what "
+            "torch.autograd.gradcheck(function.apply, inputs) returns, not a fixed True."
         )
     correct(
         "grad_x = g W, grad_W = g^T x, grad_b = g summed over the batch, and gradcheck passes "
@@ -490,8 +508,9 @@ def check_value_exp(value_class: type) -> None:
 
     Raises:
         TypeError: if ``value_class`` is not a class.
-        ExerciseError: if ``exp`` is missing or not filled in, or its value, parents, local
-            derivative or the resulting gradient is wrong, with the likely mistake.
+        ExerciseError: if ``exp`` is missing or not filled in, its parents or local derivatives
+            are not a tuple (a missing trailing comma), or its value, parents, local derivative or
+            the resulting gradient is wrong, with the likely mistake.
     """
     if not isinstance(value_class, type):
         raise TypeError(f"value_class must be a class (the notebook's Value), got {value_class!r}")
@@ -510,6 +529,14 @@ def check_value_exp(value_class: type) -> None:
     e = torch.tensor(a_data, dtype=torch.float64).exp().item()
     if abs(out.data - e) > 1e-12:
         raise ExerciseError(f"exp(0.7) should be {e:.6f}, got {out.data!r}: use math.exp(a.data).")
+    for field, entry in (("parents", "self"), ("local", "e")):
+        given = getattr(out, field)
+        if not isinstance(given, (tuple, list)):
+            raise ExerciseError(
+                f"the result's {field} is a {type(given).__name__}, not a tuple: {field} holds one "
+                f"entry per parent, so write ({entry},) with a trailing comma; ({entry}) without "
+                f"the comma is just {entry} in parentheses."
+            )
     parents, local = tuple(out.parents), tuple(out.local)
     if len(parents) != 1 or parents[0] is not a:
         raise ExerciseError(
