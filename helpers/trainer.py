@@ -13,13 +13,13 @@ for ``patience`` epochs) and restores the weights of the best epoch; ``stopping=
 gives the lecture's rule for comparison. It can clip gradients, stops cleanly on a NaN or infinite
 loss, moves each batch to the model's device, and refuses the mistakes that would make its numbers
 wrong without an error: a loss class instead of an instance, an optimizer over another model's
-parameters, a loss that is not a scalar, batches that are not ``(inputs, targets)`` pairs.
+parameters, a loss that is not a scalar, batches that are not ``(inputs, targets)`` pairs, and
+an output of shape ``(N, 1)`` against targets of shape ``(N,)`` (see ``match_shape``).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
@@ -183,30 +183,32 @@ def _early_stop_message(
 
 
 def match_shape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Guard against the ``(N, 1)`` versus ``(N,)`` broadcasting bug.
+    """Refuse the ``(N, 1)`` versus ``(N,)`` broadcasting bug; return ``prediction`` unchanged.
 
     A regression network outputs shape ``(N, 1)`` while the targets are often ``(N,)``: then
     ``nn.MSELoss()`` broadcasts the pair to ``(N, N)``, compares every prediction with every
-    target, and returns a meaningless loss (PyTorch only warns). This function warns, with the
-    fix, and drops the trailing dimension of ``prediction`` so that the loss is the intended one.
-    Every other pair of shapes, e.g. classification logits ``(N, C)`` with labels ``(N,)``, is
-    returned unchanged.
+    target, and returns a meaningless loss (PyTorch only warns). ``trainer`` calls this on every
+    batch. Other pairs of shapes, e.g. classification logits ``(N, C)`` with labels ``(N,)``,
+    pass.
+
+    Raises:
+        TypeError: if ``prediction`` or ``target`` is not a tensor.
+        ValueError: for a prediction of shape ``(N, 1)`` with targets of shape ``(N,)``; the
+            message says how to fix it.
     """
     if not isinstance(prediction, torch.Tensor):
         raise TypeError(f"prediction must be a tensor, got {type(prediction).__name__}")
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"target must be a tensor, got {type(target).__name__}")
     if prediction.ndim == target.ndim + 1 and prediction.shape[-1] == 1:
-        # One message text and one line: Python shows the warning once per session.
-        warnings.warn(
-            "the model's output has shape (N, 1) and the targets (N,): a loss such as MSELoss "
-            "would broadcast them to (N, N) and compare every prediction with every target. "
-            "The trainer dropped the output's last dimension for you; fix it at the source with "
-            "y.view(-1, 1) for the targets, or model(x).squeeze(-1) for the output.",
-            UserWarning,
-            stacklevel=1,
+        n = len(target)
+        raise ValueError(
+            f"the model's output has shape {tuple(prediction.shape)} but the targets "
+            f"{tuple(target.shape)}: a loss such as nn.MSELoss() would broadcast them to "
+            f"({n}, {n}) and compare every prediction with every target, a wrong loss with no "
+            "error. Give the targets the output's shape, y.view(-1, 1) (e.g. when you build the "
+            "data set), or drop the output's last dimension, model(x).squeeze(-1)."
         )
-        return prediction.squeeze(-1)
     return prediction
 
 

@@ -106,6 +106,12 @@ TRAINER_CASES = [
     ({"trainloader": Mismatched()}, ValueError, "trainloader"),
     ({"validloader": Mismatched()}, ValueError, "validloader"),
     ({"trainloader": Scalars()}, ValueError, "trainloader"),
+    # a (N, 1) output against (N,) targets: MSELoss would broadcast them to (N, N)
+    (
+        {"trainloader": DataLoader(TensorDataset(torch.zeros(4, 1), torch.zeros(4)))},
+        ValueError,
+        "targets",
+    ),  # fmt: skip
     # hyper-parameters: types and finiteness
     ({"epochs": 0}, ValueError, "epochs"),
     ({"epochs": 2.0}, TypeError, "epochs"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import pytest
 import torch
@@ -199,29 +198,22 @@ def test_a_sum_criterion_gives_the_mean_per_sample_times_the_batch_size():
     assert summed[0] == pytest.approx(4 * mean[0], rel=1e-6)
 
 
-def test_match_shape_warns_with_the_fix_and_squeezes_regression_output_only():
-    with pytest.warns(UserWarning, match=r"\(N, N\).*y\.view\(-1, 1\)"):
-        assert match_shape(torch.zeros(5, 1), torch.zeros(5)).shape == (5,)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the shapes that are right pass silently
-        assert match_shape(torch.zeros(5, 3), torch.zeros(5)).shape == (5, 3)
-        assert match_shape(torch.zeros(5, 1), torch.zeros(5, 1)).shape == (5, 1)
-        assert match_shape(torch.zeros(5), torch.zeros(5)).shape == (5,)
+def test_match_shape_refuses_the_broadcasting_bug_and_says_how_to_fix_it():
+    with pytest.raises(ValueError, match=r"\(5, 5\).*y\.view\(-1, 1\).*squeeze\(-1\)"):
+        match_shape(torch.zeros(5, 1), torch.zeros(5))
+    for prediction, target in [((5, 3), (5,)), ((5, 1), (5, 1)), ((5,), (5,))]:
+        p = torch.zeros(prediction)
+        assert match_shape(p, torch.zeros(target)) is p
 
 
-@pytest.mark.filterwarnings("ignore:the model's output has shape")
-def test_regression_output_is_not_broadcast_against_the_targets():
+def test_trainer_refuses_regression_output_against_flat_targets_before_any_step():
     model = nn.Linear(1, 1)
-    with torch.no_grad():
-        model.weight.fill_(1.0)
-        model.bias.fill_(0.0)
-    X = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
-    y = torch.tensor([0.0, 1.0, 2.0, 3.0])  # a perfect fit: the loss must be exactly 0
+    before = [p.detach().clone() for p in model.parameters()]
+    X, y = torch.zeros(4, 1), torch.zeros(4)  # the model outputs (4, 1)
     data = DataLoader(TensorDataset(X, y), batch_size=4)
-    train_loss, valid_loss = trainer(
-        model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0), data, data, epochs=1
-    )
-    assert train_loss == [0.0] and valid_loss == [0.0]
+    with pytest.raises(ValueError, match=r"y\.view\(-1, 1\)"):
+        trainer(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=1.0), data, data)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
 
 def test_classification_logits_and_labels_work_unchanged():
