@@ -529,13 +529,16 @@ def check_value_exp(value_class: type) -> None:
     e = torch.tensor(a_data, dtype=torch.float64).exp().item()
     if abs(out.data - e) > 1e-12:
         raise ExerciseError(f"exp(0.7) should be {e:.6f}, got {out.data!r}: use math.exp(a.data).")
-    for field, entry in (("parents", "self"), ("local", "e")):
+    for field, entry, what in (
+        ("parents", "self", "the inputs"),
+        ("local", "e", "local derivatives, one per parent"),
+    ):
         given = getattr(out, field)
         if not isinstance(given, (tuple, list)):
             raise ExerciseError(
-                f"the result's {field} is a {type(given).__name__}, not a tuple: {field} holds one "
-                f"entry per parent, so write ({entry},) with a trailing comma; ({entry}) without "
-                f"the comma is just {entry} in parentheses."
+                f"the result's {field} is a {type(given).__name__}, not a tuple of {what}: write "
+                f"({entry},) with a trailing comma; ({entry}) without the comma is just {entry} "
+                "in parentheses."
             )
     parents, local = tuple(out.parents), tuple(out.local)
     if len(parents) != 1 or parents[0] is not a:
