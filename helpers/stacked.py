@@ -25,12 +25,23 @@ class StackedMLP(nn.Module):
     """``S`` independent MLPs (Linear, ReLU, Dropout, ..., Linear) evaluated in one pass.
 
     Args:
-        networks: ``S`` models with the same architecture; each one's ``nn.Linear`` layers, in
-            the order ``modules()`` yields them, are copied (so network ``s`` starts from exactly
-            the weights it was initialised with). Between two linear layers the stacked model
-            applies ReLU, then dropout with probability ``dropout``.
+        networks: ``S`` models with the same architecture: ``nn.Linear`` layers with a ``nn.ReLU``
+            after every one but the last, optionally followed by one ``nn.Dropout`` (containers
+            such as ``nn.Sequential`` are fine). Each network's ``nn.Linear`` layers, in the order
+            ``modules()`` yields them, are copied (so network ``s`` starts from exactly the
+            weights it was initialised with). Between two linear layers the stacked model applies
+            ReLU, then dropout with the networks' own rate.
         dropout: the probability of zeroing a hidden activation in training mode (PyTorch's
-            convention: the *drop* probability), in ``[0, 1)``.
+            convention: the *drop* probability), in ``[0, 1)``. ``None``, the default, reads it
+            from the networks' ``nn.Dropout`` layers (0 if they have none); a number must equal
+            that rate, so that the stack trains the networks it was given.
+
+    Raises:
+        TypeError: ``networks`` is not a non-empty list of modules, or ``dropout`` not a number.
+        ValueError: the networks differ in their layer shapes or dropout rates, contain a module
+            other than ``nn.Linear``, ``nn.ReLU`` and ``nn.Dropout`` (another activation would be
+            silently replaced by ReLU), do not follow the pattern above, or ``dropout`` differs
+            from their rate.
 
     Shapes:
         input ``(N, in_features)``, the same for every network; output ``(S, N)`` when the last
@@ -44,16 +55,26 @@ class StackedMLP(nn.Module):
         torch.Size([3, 10])
     """
 
-    def __init__(self, networks: Sequence[nn.Module], dropout: float = 0.0) -> None:
+    def __init__(self, networks: Sequence[nn.Module], dropout: float | None = None) -> None:
         super().__init__()
         if isinstance(networks, nn.Module) or not isinstance(networks, Sequence) or not networks:
             raise TypeError("networks must be a non-empty list of nn.Module")
         for net in networks:
             if not isinstance(net, nn.Module):
                 raise TypeError(f"networks must hold nn.Module objects, got {type(net).__name__}")
-        check_number("dropout", dropout, minimum=0.0, strict=False)
-        if dropout >= 1:
-            raise ValueError(f"dropout must be below 1, got {dropout}")
+        if dropout is not None:
+            check_number("dropout", dropout, minimum=0.0, strict=False)
+            if dropout >= 1:
+                raise ValueError(f"dropout must be below 1, got {dropout}")
+        rates = {_dropout_rate(net, s) for s, net in enumerate(networks)}
+        if len(rates) > 1:
+            raise ValueError(f"networks must all have the same dropout rate, got {sorted(rates)}")
+        rate = rates.pop()
+        if dropout is not None and dropout != rate:
+            raise ValueError(
+                f"dropout={dropout} differs from the networks' own dropout rate {rate}: the stack "
+                "would train other networks than the ones given"
+            )
         layers = [[m for m in net.modules() if isinstance(m, nn.Linear)] for net in networks]
         shapes = [tuple(layer.weight.shape for layer in net) for net in layers]
         if not shapes[0] or any(s != shapes[0] for s in shapes):
@@ -67,7 +88,7 @@ class StackedMLP(nn.Module):
             nn.Parameter(torch.stack([net[i].bias.detach().unsqueeze(0) for net in layers]).clone())
             for i in range(len(shapes[0]))
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(rate)
 
     @property
     def seeds(self) -> int:
@@ -83,3 +104,30 @@ class StackedMLP(nn.Module):
             if i < last:
                 h = self.dropout(torch.relu(h))
         return h.squeeze(-1) if h.shape[-1] == 1 else h
+
+
+def _dropout_rate(net: nn.Module, index: int) -> float:
+    """The dropout rate of ``net`` (0 without dropout), after checking that its layers are
+    Linear, ReLU and at most one Dropout after each ReLU, ending with a Linear."""
+    leaves = [m for m in net.modules() if next(m.children(), None) is None]
+    where = f"networks[{index}]"
+    for module in leaves:
+        if not isinstance(module, (nn.Linear, nn.ReLU, nn.Dropout)):
+            raise ValueError(
+                f"{where} contains {type(module).__name__}: StackedMLP rebuilds only nn.Linear, "
+                "nn.ReLU and nn.Dropout layers, and would silently replace it"
+            )
+    kinds = "".join(
+        "L" if isinstance(m, nn.Linear) else "R" if isinstance(m, nn.ReLU) else "D"
+        for m in leaves
+    )
+    pattern = kinds.replace("LRD", "|").replace("LR", "|")
+    if not kinds or pattern.strip("|") != "L" or pattern.count("|") != kinds.count("L") - 1:
+        raise ValueError(
+            f"{where} must be Linear, ReLU, optional Dropout, ..., Linear; got the layers "
+            f"{[type(m).__name__ for m in leaves]}"
+        )
+    rates = {m.p for m in leaves if isinstance(m, nn.Dropout)}
+    if len(rates) > 1:
+        raise ValueError(f"{where} uses several dropout rates {sorted(rates)}; StackedMLP uses one")
+    return rates.pop() if rates else 0.0

@@ -44,8 +44,19 @@ def test_adam_on_the_summed_loss_equals_separate_runs():
         assert torch.allclose(stacked(X)[s], net(X).squeeze(1), atol=1e-5)
 
 
+def make_dropout_net(p: float, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(1, 64), activation(), nn.Dropout(p), nn.Linear(64, 1))
+
+
+def test_the_dropout_rate_is_read_from_the_networks():
+    assert StackedMLP([make_dropout_net(0.3), make_dropout_net(0.3)]).dropout.p == 0.3
+    assert StackedMLP([make_net(0)]).dropout.p == 0.0
+    assert StackedMLP([make_dropout_net(0.3)], dropout=0.3).dropout.p == 0.3
+
+
 def test_dropout_acts_in_training_mode_only():
-    stacked = StackedMLP([make_net(0, hidden=64)], dropout=0.5)
+    stacked = StackedMLP([make_dropout_net(0.5)])
     x = torch.ones(5, 1)
     stacked.eval()
     assert torch.equal(stacked(x), stacked(x))
@@ -63,6 +74,11 @@ def test_dropout_acts_in_training_mode_only():
         ([make_net(0), make_net(1, hidden=4)], {}, ValueError, "networks"),
         ([nn.ReLU()], {}, ValueError, "networks"),
         ([make_net(0)], {"dropout": 1.0}, ValueError, "dropout"),
+        ([make_net(0)], {"dropout": 0.5}, ValueError, "differs from the networks' own"),
+        ([make_dropout_net(0.2), make_dropout_net(0.5)], {}, ValueError, "same dropout rate"),
+        ([make_dropout_net(0.2, nn.Tanh)], {}, ValueError, "contains Tanh"),
+        ([nn.Sequential(nn.Linear(1, 4), nn.Linear(4, 1))], {}, ValueError, "Linear, ReLU"),
+        ([nn.Sequential(nn.Linear(1, 4), nn.ReLU())], {}, ValueError, "Linear, ReLU"),
         ([make_net(0)], {"dropout": "0.5"}, TypeError, "dropout"),
     ],
 )
