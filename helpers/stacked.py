@@ -118,8 +118,7 @@ def _dropout_rate(net: nn.Module, index: int) -> float:
                 "nn.ReLU and nn.Dropout layers, and would silently replace it"
             )
     kinds = "".join(
-        "L" if isinstance(m, nn.Linear) else "R" if isinstance(m, nn.ReLU) else "D"
-        for m in leaves
+        "L" if isinstance(m, nn.Linear) else "R" if isinstance(m, nn.ReLU) else "D" for m in leaves
     )
     pattern = kinds.replace("LRD", "|").replace("LR", "|")
     if not kinds or pattern.strip("|") != "L" or pattern.count("|") != kinds.count("L") - 1:
