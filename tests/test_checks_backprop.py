@@ -76,6 +76,24 @@ def test_second_layer_wrong_answers_are_diagnosed(wrong, words):
     fails_with(check_second_layer, wrong, *words)
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        layer_with(mask, weight=lambda dz, h: dz.T @ h / 5),
+        layer_with(mask, back=lambda g, dz, W: dz @ W / 5),
+    ],
+)
+def test_second_layer_divided_by_n_says_the_upstream_carries_it(wrong):
+    message = fails_with(check_second_layer, wrong, "5 times too small", "dL_dh2 already carries")
+    assert "divide by N = 5 only once" not in message
+
+
+def test_second_layer_half_is_not_blamed_on_a_square():
+    wrong = layer_with(mask, back=lambda g, dz, W: 0.5 * (dz @ W))
+    message = fails_with(check_second_layer, wrong, "dL_dh1", "half the right value")
+    assert "r²" not in message
+
+
 def test_second_layer_mask_from_the_wrong_tensor_is_a_shape_diagnosis():
     answer = layer_with(lambda g, z: g, weight=lambda dz, h: (dz * (h > 0)).T @ h)
     fails_with(check_second_layer, answer, "shape error", "the mask comes from z2")
@@ -179,18 +197,53 @@ def test_fixed_backward_must_return_four_gradients():
 # --- weight decay ------------------------------------------------------------------------------
 
 
+def hand_grads():
+    """The notebook's four hand gradients (its cell 19), fresh tensors each call."""
+    net = tiny_network()
+    x, y, W1, b1, W2, b2 = (net[k] for k in ("x", "y", "W1", "b1", "W2", "b2"))
+    h = torch.tanh(x[:, None] @ W1.T + b1)
+    r = (h @ W2.T + b2)[:, 0] - y
+    dL_dyhat = 2 * r / len(r)
+    dL_dz = (dL_dyhat[:, None] @ W2) * (1 - h**2)
+    return dL_dz.T @ x[:, None], dL_dz.sum(0), dL_dyhat[None, :] @ h, dL_dyhat.sum(0, keepdim=True)
+
+
 def decay_args():
-    W1 = tiny_network()["W1"]
-    grad_plain = torch.tensor([[0.6509], [-0.3980], [0.6339]], dtype=torch.float64)
-    return W1, grad_plain, 0.01
+    return tiny_network()["W1"], hand_grads(), 0.01
 
 
 def test_weight_decay_reference_passes(capsys):
-    W1, grad_plain, lam = decay_args()
-    check_weight_decay_grad(grad_plain + 2 * lam * W1, W1, grad_plain, lam, {"W1"})
+    W1, grads, lam = decay_args()
+    check_weight_decay_grad(grads[0] + 2 * lam * W1, {"W1"}, lam, grads)
     assert capsys.readouterr().out.startswith("Correct:")
-    check_weight_decay_grad(grad_plain + 2 * lam * W1, W1, grad_plain, lam, ["W1"])
+    check_weight_decay_grad(grads[0] + 2 * lam * W1, ["W1"], lam)
     assert capsys.readouterr().out.startswith("Correct:")
+
+
+def test_weight_decay_reference_is_its_own():
+    """The check computes the plain gradient itself: a wrong grads[0] cannot make it pass."""
+    W1, _, lam = decay_args()
+    fails_with(check_weight_decay_grad, 2 * lam * W1, "loss itself is missing", args=({"W1"}, lam))
+
+
+def test_weight_decay_in_place_change_of_grads_is_diagnosed():
+    W1, grads, lam = decay_args()
+    grad_W1 = grads[0]
+    grad_W1 += 2 * lam * W1  # right values, but grads[0] changed with them
+    fails_with(
+        check_weight_decay_grad,
+        grad_W1,
+        "grads[0] itself, changed in place",
+        "+=",
+        args=({"W1"}, lam, grads),
+    )
+    # the right answer, run after that: grads[0] still holds the changed values
+    fails_with(
+        check_weight_decay_grad,
+        grads[0] + 2 * lam * W1,
+        "no longer holds the loss's gradient",
+        args=({"W1"}, lam, grads),
+    )
 
 
 @pytest.mark.parametrize(
@@ -204,13 +257,8 @@ def test_weight_decay_reference_passes(capsys):
     ],
 )
 def test_weight_decay_wrong_answers_are_diagnosed(make, words):
-    W1, grad_plain, lam = decay_args()
-    fails_with(
-        check_weight_decay_grad,
-        make(W1, grad_plain, lam),
-        *words,
-        args=(W1, grad_plain, lam, {"W1"}),
-    )
+    W1, grads, lam = decay_args()
+    fails_with(check_weight_decay_grad, make(W1, grads[0], lam), *words, args=({"W1"}, lam, grads))
 
 
 @pytest.mark.parametrize(
@@ -225,16 +273,18 @@ def test_weight_decay_wrong_answers_are_diagnosed(make, words):
     ],
 )
 def test_weight_decay_which_gradients_change(changed, words):
-    W1, grad_plain, lam = decay_args()
-    right = grad_plain + 2 * lam * W1
-    fails_with(check_weight_decay_grad, right, *words, args=(W1, grad_plain, lam, changed))
+    W1, grads, lam = decay_args()
+    right = grads[0] + 2 * lam * W1
+    fails_with(check_weight_decay_grad, right, *words, args=(changed, lam, grads))
 
 
 def test_weight_decay_unfilled_and_bad_arguments():
-    W1, grad_plain, lam = decay_args()
-    fails_with(check_weight_decay_grad, ..., "not filled in", args=(W1, grad_plain, lam, {"W1"}))
-    with pytest.raises(TypeError, match="torch.Tensor"):
-        check_weight_decay_grad(W1, W1.tolist(), grad_plain, lam, {"W1"})
+    W1, grads, lam = decay_args()
+    fails_with(check_weight_decay_grad, ..., "not filled in", args=({"W1"}, lam, grads))
+    with pytest.raises(TypeError, match="lam"):
+        check_weight_decay_grad(grads[0], {"W1"}, "0.01", grads)
+    with pytest.raises(TypeError, match="grads"):
+        check_weight_decay_grad(grads[0], {"W1"}, lam, [g.tolist() for g in grads])
 
 
 # --- the shared example ------------------------------------------------------------------------

@@ -54,11 +54,15 @@ def _compare(
     reference: torch.Tensor,
     n: int,
     extra: Sequence[tuple[torch.Tensor, str]] = (),
+    upstream: str | None = None,
 ) -> None:
     """Raise an ExerciseError that diagnoses how ``answer`` differs from ``reference``.
 
     ``n`` is the number of data points (the mean's divisor); ``extra`` lists known wrong answers
-    of this exercise, each with its diagnosis, tried before the generic ones.
+    of this exercise, each with its diagnosis, tried before the generic ones. ``upstream`` names
+    the upstream gradient when the answer is one layer's backward step from it (which already
+    carries the loss's 1/N and 2): then a factor N or 2 is diagnosed as such a step's, not as
+    the mean's or the square's.
     """
     got = _as_tensor(name, answer)
     ref = reference.detach().to(torch.float64)
@@ -78,16 +82,32 @@ def _compare(
     for wrong, why in extra:
         if _close(got, wrong.detach().to(torch.float64)):
             raise ExerciseError(f"{name}: {why}")
+    if upstream is None:  # the gradient of the loss itself: the mean's 1/N and the square's 2
+        half = "it is half the right value: a factor 2 is missing (d/dr of r² is 2r)."
+        too_large = (
+            f"it is {n} times too large: the loss is a mean, so divide by N = {n} "
+            "(you computed the gradient of the sum)."
+        )
+        too_small = f"it is {n} times too small: divide by N = {n} only once."
+    else:  # one layer's backward step: the upstream gradient carries the 1/N already
+        half = (
+            f"it is half the right value: a layer's backward step multiplies {upstream} by "
+            "local derivatives only, and no factor 1/2 is among them."
+        )
+        too_large = (
+            f"it is N = {n} times too large: a layer's backward step multiplies by no N; "
+            f"{upstream} carries the loss's 1/N already."
+        )
+        too_small = (
+            f"it is N = {n} times too small: {upstream} already carries the loss's 1/N (the "
+            "mean), so a layer's backward step divides by nothing: divide zero times here."
+        )
     generic = [
         (-ref, "the gradient has the wrong sign."),
         (2 * ref, "it is twice the right value: there is a factor 2 too many."),
-        (ref / 2, "it is half the right value: a factor 2 is missing (d/dr of r² is 2r)."),
-        (
-            ref * n,
-            f"it is {n} times too large: the loss is a mean, so divide by N = {n} "
-            "(you computed the gradient of the sum).",
-        ),
-        (ref / n, f"it is {n} times too small: divide by N = {n} only once."),
+        (ref / 2, half),
+        (ref * n, too_large),
+        (ref / n, too_small),
     ]
     if ref.dim() == 2 and ref.shape[0] == ref.shape[1]:
         generic.append((ref.T, "it is transposed (swap the order of the matrix product)."))
@@ -187,6 +207,7 @@ def check_second_layer(second_layer_grads: Callable) -> None:
             dW2,
             case["dW2"],
             n=5,
+            upstream="dL_dh2",
             extra=[
                 (dL_dh2.T @ h1, why_no_mask),
                 (with_value.T @ h1, why_value),
@@ -207,6 +228,7 @@ def check_second_layer(second_layer_grads: Callable) -> None:
             db2,
             case["db2"],
             n=5,
+            upstream="dL_dh2",
             extra=[
                 (dL_dh2.sum(0), why_no_mask),
                 (with_value.sum(0), why_value),
@@ -222,6 +244,7 @@ def check_second_layer(second_layer_grads: Callable) -> None:
             dh1,
             case["dh1"],
             n=5,
+            upstream="dL_dh2",
             extra=[
                 (
                     dL_dh2 @ W2,
@@ -357,24 +380,63 @@ def check_fixed_backward(backward_fixed: Callable) -> None:
 _PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 
 
+def _plain_grad_W1() -> tuple[torch.Tensor, torch.Tensor]:
+    """The notebook's W1 and autograd's gradient of the tiny network's (tanh) loss with respect
+    to it, computed here from :func:`~helpers.backprop_example.tiny_network`."""
+    from helpers.backprop_example import tiny_network
+
+    net = tiny_network()
+    W1 = net["W1"].clone().requires_grad_(True)
+    h = torch.tanh(net["x"][:, None] @ W1.T + net["b1"])
+    r = (h @ net["W2"].T + net["b2"])[:, 0] - net["y"]
+    (grad,) = torch.autograd.grad((r**2).mean(), W1)
+    return W1.detach(), grad
+
+
 def check_weight_decay_grad(
-    grad_W1: object, W1: torch.Tensor, grad_plain: torch.Tensor, lam: float, changed: object
+    grad_W1: object, changed: object, lam: float, grads: Sequence[torch.Tensor] | None = None
 ) -> None:
-    """Check the gradient of ``L + lam * ||W1||²`` with respect to ``W1``, and which gradients
-    of the tiny network the penalty changes.
+    """Check the gradient of ``L + lam * ||W1||²`` with respect to the tiny network's ``W1``, and
+    which of its four gradients the penalty changes.
+
+    The reference is computed here, from :func:`~helpers.backprop_example.tiny_network` and
+    autograd, so an answer that changed the notebook's tensors in place cannot move it.
 
     Args:
         grad_W1: the student's gradient with respect to ``W1``.
-        W1: the weights.
-        grad_plain: the gradient of the loss without the penalty.
-        lam: the penalty's coefficient.
         changed: the student's answer to "which gradients change?": a set (or list, tuple) of
             names among ``"W1"``, ``"b1"``, ``"W2"``, ``"b2"``.
+        lam: the penalty's coefficient.
+        grads: the notebook's hand gradients ``(dL/dW1, dL/db1, dL/dW2, dL/db2)``, if given, to
+            diagnose an answer that changed ``grads[0]`` in place.
+
+    Raises:
+        TypeError: if ``lam`` is not a number or ``grads`` not a sequence of tensors.
     """
-    if not isinstance(W1, torch.Tensor) or not isinstance(grad_plain, torch.Tensor):
-        raise TypeError("W1 and grad_plain must be torch.Tensors")
-    W1, grad_plain = W1.detach().double(), grad_plain.detach().double()
+    if isinstance(lam, bool) or not isinstance(lam, int | float):
+        raise TypeError(f"lam must be a number, got {type(lam).__name__}")
+    if grads is not None and (
+        not isinstance(grads, Sequence) or not all(isinstance(t, torch.Tensor) for t in grads)
+    ):
+        raise TypeError("grads must be a sequence of torch.Tensors (the notebook's grads)")
+    W1, grad_plain = _plain_grad_W1()
     ref = grad_plain + 2 * lam * W1
+    if grads is not None and grads[0].shape == grad_plain.shape:
+        if not _close(grads[0].detach().double(), grad_plain):
+            if isinstance(grad_W1, torch.Tensor) and (
+                grad_W1.untyped_storage().data_ptr() == grads[0].untyped_storage().data_ptr()
+            ):
+                raise ExerciseError(
+                    "grad_W1 is grads[0] itself, changed in place: grad_W1 = grads[0] gives the "
+                    "same tensor a second name, and += then changes grads[0] too (run the cell "
+                    "again and the penalty is added twice). Rerun the cell that computes grads, "
+                    "then write grad_W1 = grads[0] + 2 * lam * W1, which makes a new tensor."
+                )
+            raise ExerciseError(
+                "grads[0] no longer holds the loss's gradient: it was changed in place, by this "
+                "cell or an earlier run of it. Rerun the cell that computes grads, and compute "
+                "grad_W1 as a new tensor (grads[0] + ..., not +=)."
+            )
     _compare(
         "grad_W1",
         grad_W1,
