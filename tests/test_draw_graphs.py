@@ -54,6 +54,26 @@ def test_tool_draws_the_three_figures(tmp_path, monkeypatch):
         assert path.stat().st_size < 300_000
 
 
+def test_edge_labels_keep_clear_of_the_boxes():
+    """Every formula on an arrow of the backward graph stands at least 6 px from every box (the
+    label of z <- h once touched the box of h)."""
+    tool = load_tool("draw_graphs")
+    tool.use_course_style()
+    _, backward = tool.passes()
+    fig, boxes, labels = tool.graph_figure(backward, True)
+    try:
+        fig.canvas.draw()  # lays out the boxes' frames
+        renderer = fig.canvas.get_renderer()
+        assert len(labels) == 8
+        for label in labels:
+            text_box = label.get_bbox_patch().get_window_extent(renderer).padded(6)
+            for name, box in boxes.items():
+                node_box = box.get_bbox_patch().get_window_extent(renderer)
+                assert not text_box.overlaps(node_box), (label.get_text(), name)
+    finally:
+        tool.plt.close(fig)
+
+
 def test_embedded_copies_are_the_committed_images():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     found = set()

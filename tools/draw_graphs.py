@@ -90,11 +90,11 @@ NODES = {
     "W1": (0, 1.2, r"$W^{(1)\top}$  (row: $j$)", r"$\bar W^{(1)\top}$"),
     "b1": (0, -1.2, r"$b^{(1)}$", r"$\bar b^{(1)}$"),
     "z": (1.15, 0, r"$z = x W^{(1)\top} + b^{(1)}$", r"$\bar z$"),
-    "h": (2.6, 0, r"$h = \tanh(z)$", r"$\bar h$"),
-    "W2": (2.6, 1.2, r"$W^{(2)}$", r"$\bar W^{(2)}$"),
-    "b2": (2.6, -1.2, r"$b^{(2)}$", r"$\bar b^{(2)}$"),
-    "yhat": (3.95, 0, r"$\hat y = h W^{(2)\top} + b^{(2)}$", r"$\bar{\hat y}$"),
-    "y": (3.95, 1.2, r"$y$ (targets)", None),
+    "h": (2.75, 0, r"$h = \tanh(z)$", r"$\bar h$"),
+    "W2": (2.75, 1.2, r"$W^{(2)}$", r"$\bar W^{(2)}$"),
+    "b2": (2.75, -1.2, r"$b^{(2)}$", r"$\bar b^{(2)}$"),
+    "yhat": (4.05, 0, r"$\hat y = h W^{(2)\top} + b^{(2)}$", r"$\bar{\hat y}$"),
+    "y": (4.05, 1.2, r"$y$ (targets)", None),
     "r": (5.1, 0, r"$r = \hat y - y$", r"$\bar r$"),
     "L": (6.15, 0, r"$L = \sum_i r_i^2 / N$", r"$\bar L$"),
 }
@@ -113,14 +113,17 @@ EDGES = [
 ]
 
 
-def draw(values: dict, backward: bool, path: Path) -> None:
-    """One graph figure: the forward values, or (``backward``) the gradients and edge formulas."""
+def graph_figure(values: dict, backward: bool) -> tuple[plt.Figure, dict, list]:
+    """One graph figure: the forward values, or (``backward``) the gradients and edge formulas.
+
+    Returns the figure, its node boxes (name -> text artist) and its edge labels (text artists).
+    """
     fig, ax = plt.subplots(figsize=(12, 4.6))
     ax.set_xlim(-0.55, 6.6)
     ax.set_ylim(-1.75, 1.75)
     ax.axis("off")
     color = BACKWARD_COLOUR if backward else FORWARD_COLOUR
-    boxes = {}
+    boxes, labels = {}, []
     for name, (col, row, label, grad_label) in NODES.items():
         if backward and grad_label is None:  # data: no gradient needed
             text, face = f"{label}\n(data: no gradient)", "0.93"
@@ -147,7 +150,7 @@ def draw(values: dict, backward: bool, path: Path) -> None:
         if backward and formula:
             (ca, ra, *_), (cb, rb, *_) = NODES[a], NODES[b]
             diagonal = ra != rb  # diagonal arrows: label to the right of the midpoint
-            ax.text(
+            label = ax.text(
                 (ca + cb) / 2 + (0.18 if diagonal else 0),
                 (ra + rb) / 2 + (0 if diagonal else 0.1),
                 formula,
@@ -158,6 +161,7 @@ def draw(values: dict, backward: bool, path: Path) -> None:
                 zorder=4,  # above the arrows, on a white ground: no line crosses a label
                 bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"),
             )
+            labels.append(label)
     title = (
         "Backward pass: each box holds $\\partial L/\\partial$(node); "
         "each arrow is labelled with what the backward pass computes"
@@ -165,6 +169,12 @@ def draw(values: dict, backward: bool, path: Path) -> None:
         else "Forward pass: values flow from the input and the weights to the loss"
     )
     ax.set_title(title, fontsize=12)
+    return fig, boxes, labels
+
+
+def draw(values: dict, backward: bool, path: Path) -> None:
+    """Save :func:`graph_figure` as a PNG at ``path``."""
+    fig, _, _ = graph_figure(values, backward)
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 
