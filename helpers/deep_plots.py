@@ -28,17 +28,21 @@ def plot_per_layer(
     title: str = "",
     log: bool = True,
     xlabel: str = "layer (1 = input side)",
+    legend_loc: str = "best",
 ) -> Axes:
     """Plot ``{label: one value per layer}`` against the layer number (1 = input side).
 
     Values that cannot be drawn (``0`` on a log axis, ``inf``, ``nan``) are left out and counted
     in the series' legend entry, so no series is listed without being visible. The x axis gets
-    integer ticks. Returns ``ax``.
+    integer ticks. ``legend_loc`` is passed to ``ax.legend(loc=...)`` (e.g. ``"lower left"``,
+    to keep the legend off the data). Returns ``ax``.
 
     Raises:
         TypeError: if ``series`` is not a mapping.
         ValueError: if ``series`` is empty.
     """
+    from matplotlib.ticker import NullLocator
+
     from helpers.style import integer_ticks
 
     if not isinstance(series, Mapping):
@@ -61,11 +65,14 @@ def plot_per_layer(
         )
     if log:
         ax.set_yscale("log")
+        # Per-layer values often span many decades: unlabelled minor ticks add nothing to read
+        # there, and laying them out is most of the cost of drawing the figure.
+        ax.yaxis.set_minor_locator(NullLocator())
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title:
         ax.set_title(title)
     integer_ticks(ax, "x")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc=legend_loc)
     return ax
 
 
@@ -78,19 +85,30 @@ def plot_layer_histograms(
     title: str = "",
     bins: int = 40,
     value_range: tuple[float, float] | None = None,
+    summary: str = "mean |·|",
 ) -> Axes:
     """Step histograms (densities) of ``values[i - 1]`` for each layer number ``i`` in ``layers``.
 
     ``values`` holds one tensor per layer (any shape; all its entries are counted). The legend
-    names each layer with its mean absolute value. Returns ``ax``.
+    names each layer with a summary of its values: ``summary="mean |·|"`` (the mean absolute
+    value, for activations) or ``"mean"`` (the plain mean, e.g. of ``log10 |gradient|``, where
+    ``-19`` reads as "typically 1e-19"). Returns ``ax``.
 
     Raises:
-        ValueError: if a layer number is outside ``1 .. len(values)``.
+        ValueError: if a layer number is outside ``1 .. len(values)``, or ``summary`` is not one
+            of ``"mean |·|"`` and ``"mean"``.
     """
+    if summary not in ("mean |·|", "mean"):
+        raise ValueError(f"summary must be 'mean |·|' or 'mean', got {summary!r}")
     for k, layer in enumerate(layers):
         if not 1 <= layer <= len(values):
             raise ValueError(f"layers must lie in 1..{len(values)}, got {layer}")
         data = values[layer - 1].detach().flatten().double()
+        stat = (
+            (lambda d: d.abs().mean().item())
+            if summary == "mean |·|"
+            else (lambda d: d.mean().item())
+        )
         ax.hist(
             data.numpy(),
             bins=bins,
@@ -99,7 +117,7 @@ def plot_layer_histograms(
             histtype="step",
             linewidth=1.5,
             linestyle=("-", "--", "-.", ":")[k % 4],
-            label=f"layer {layer} (mean |·| {data.abs().mean().item():.2g})",
+            label=f"layer {layer} ({summary} {stat(data):.2g})",
         )
     ax.set(xlabel=xlabel, ylabel="density")
     if title:
@@ -116,13 +134,15 @@ def plot_loss_runs(
     reference_label: str = "var(y): predicting the mean",
     title: str = "",
     log: bool = False,
+    legend_loc: str = "best",
 ) -> Axes:
     """Training-loss curves over several seeds: the median per epoch and the min-max band.
 
     ``runs`` maps a label to one loss history per seed (one value per epoch). A history that
     ends early or holds a non-finite value diverged: the curve stops at its last finite epoch
     and the legend says in how many seeds that happened. ``reference`` draws a dotted horizontal
-    line (e.g. the variance of the targets). The x axis gets integer ticks. Returns ``ax``.
+    line (e.g. the variance of the targets). The x axis gets integer ticks; ``legend_loc`` is passed
+    to ``ax.legend(loc=...)``. Returns ``ax``.
 
     Raises:
         ValueError: if ``runs`` is empty or a label has no history.
@@ -166,5 +186,5 @@ def plot_loss_runs(
     if title:
         ax.set_title(title)
     integer_ticks(ax, "x")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc=legend_loc)
     return ax

@@ -26,7 +26,8 @@ def kaiming_leaky_std(fan_in: int, negative_slope: float) -> float:
 def check_kaiming_leaky_std(std_fn: Callable[[int, float], float]) -> None:
     """Compare ``std_fn(fan_in, negative_slope)`` with Kaiming's LeakyReLU formula.
 
-    Diagnoses: ReLU's formula (the negative side ignored), ``1 + a`` instead of ``1 + a**2``,
+    Diagnoses: ReLU's formula (the negative side ignored), ``1 + alpha`` instead of
+    ``1 + alpha**2`` (``alpha`` = ``negative_slope``),
     the variance instead of the standard deviation, a missing factor 2, ``fan_out`` confusion
     does not arise (only ``fan_in`` is given).
     """
@@ -48,26 +49,28 @@ def check_kaiming_leaky_std(std_fn: Callable[[int, float], float]) -> None:
             continue
         wrong = {
             "that is ReLU's formula, sqrt(2 / fan_in): the negative side of LeakyReLU also passes "
-            "on a fraction a**2 of its variance, so E[a**2] = (1 + a**2) / 2 * Var(z)": math.sqrt(
-                2.0 / fan_in
+            "on a fraction alpha**2 of its variance (alpha = negative_slope), so "
+            "E[LeakyReLU(z)**2] = (1 + alpha**2) / 2 * Var(z)": math.sqrt(2.0 / fan_in),
+            "the negative side scales z by alpha, so it contributes alpha**2 (the square of the "
+            "slope) to the second moment, not alpha: use 1 + alpha**2": math.sqrt(
+                2.0 / ((1.0 + a) * fan_in)
             ),
-            "the negative side scales z by a, so it contributes a**2 (the square of the slope) to "
-            "the second moment, not a: use 1 + a**2": math.sqrt(2.0 / ((1.0 + a) * fan_in)),
             "you returned the variance: the standard deviation is its square root": reference**2,
-            "a factor 2 is missing: LeakyReLU keeps only (1 + a**2) / 2 of the second moment, "
+            "a factor 2 is missing: LeakyReLU keeps only (1 + alpha**2) / 2 of the second moment, "
             "and the weights must make up for it": math.sqrt(1.0 / ((1.0 + a**2) * fan_in)),
         }
         for message, candidate in wrong.items():
             if math.isclose(value, candidate, rel_tol=1e-6):
                 raise ExerciseError(f"for fan_in={fan_in}, negative_slope={a}: {message}.")
         raise ExerciseError(
-            f"for fan_in={fan_in}, negative_slope={a} you return {value:.4g}, but the std that "
+            f"for fan_in={fan_in}, negative_slope={a}: you return {value:.4g}, but the std that "
             f"keeps the signal's scale is {reference:.4g}. Start from "
-            "Var(z) = fan_in * Var(w) * E[a**2] and compute E[a**2] for LeakyReLU."
+            "Var(z) = fan_in * Var(w) * E[x**2], where x = LeakyReLU(z_previous) is the layer's "
+            "input, and compute E[x**2] for LeakyReLU."
         )
     correct(
-        "std = sqrt(2 / ((1 + a**2) * fan_in)), which is torch.nn.init.calculate_gain("
-        "'leaky_relu', a) / sqrt(fan_in)."
+        "std = sqrt(2 / ((1 + alpha**2) * fan_in)), which is torch.nn.init.calculate_gain("
+        "'leaky_relu', alpha) / sqrt(fan_in)."
     )
 
 
@@ -275,14 +278,23 @@ def check_largest_stable_lr(
 def check_clipped_cosines(fn: Callable[[torch.Tensor, float, float], tuple[float, float]]) -> None:
     """Compare ``fn(grad, max_norm, clip_value)`` = (cos by norm, cos by value) with the reference.
 
-    Diagnoses: swapped order, value clipping that loses the sign, a vector instead of a number,
-    the dot product instead of the cosine.
+    Diagnoses: clipping ``grad`` in place (so it is compared with itself), swapped order, value
+    clipping that loses the sign, a vector instead of a number, the dot product instead of the
+    cosine.
     """
     gen = torch.Generator().manual_seed(0)
     grad = torch.randn(1000, generator=gen) * torch.logspace(-3, 2, 1000)  # large and small parts
     max_norm, clip_value = 1.0, 0.05
-    answer = fn(grad.clone(), max_norm, clip_value)
+    given = grad.clone()
+    answer = fn(given, max_norm, clip_value)
     require_filled("clipped_cosines(...)", answer)
+    if not torch.equal(given, grad):
+        raise ExerciseError(
+            "your function changed the gradient it was given (an in-place operation such as "
+            "grad.clamp_(...), grad.mul_(...) or clip_grad_value_ on grad itself): the cosine then "
+            "compares the clipped vector with itself. Clip a copy: grad.clamp(...) without the "
+            "underscore returns a new tensor"
+        )
     if not isinstance(answer, tuple) or len(answer) != 2:
         raise ExerciseError("clipped_cosines should return a pair (cos_by_norm, cos_by_value)")
     values = []
@@ -387,7 +399,7 @@ def check_fp16_zero_fraction(
             f"with scale {scale:g} you return {value:.4g}, expected {reference:.4g}"
         )
     message = (
-        f"float16 flushes {fp16_zero_fraction_reference(grad):.1%} of the test gradient's nonzero "
+        f"float16 rounds {fp16_zero_fraction_reference(grad):.1%} of the test gradient's nonzero "
         f"entries to zero, {fp16_zero_fraction_reference(grad, 2.0**12):.1%} after scaling by 2**12"
     )
     if grad_to_report is not None:
@@ -396,3 +408,112 @@ def check_fp16_zero_fraction(
             f"{float(fn(grad_to_report, 2.0**12)):.1%}"
         )
     correct(message + ".")
+
+
+# --- exercise 6: the residual forward pass ------------------------------------------------------
+
+
+def _residual_reference(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    h = model.hidden[0](x)
+    for i, norm in enumerate(model.norms):
+        a = model.activation(norm(h))
+        if i + 1 < len(model.hidden):
+            h = h + model.hidden[i + 1](a)
+    return model.output(a)
+
+
+def _residual_mistakes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """(diagnosis, output) of the typical wrong residual forward passes."""
+
+    def run(kind: str) -> torch.Tensor:
+        h = model.hidden[0](x)
+        for i, norm in enumerate(model.norms):
+            a = model.activation(norm(h))
+            if i + 1 < len(model.hidden):
+                layer = model.hidden[i + 1]
+                if kind == "no skip":
+                    h = layer(a)
+                elif kind == "linear branch":
+                    h = h + layer(h)
+                elif kind == "skip after activation":
+                    h = a + layer(a)
+                else:  # the right block; the mistake is in the output
+                    h = h + layer(a)
+        if kind == "output on h":
+            return model.output(h)
+        return model.output(a)
+
+    return [
+        (
+            "that is the plain network: each block must add its branch to its input, "
+            "h = h + branch, not replace it (h = branch)",
+            run("no skip"),
+        ),
+        (
+            "the branch is linear(activation(norm(h))): you applied the linear layer to h "
+            "directly, leaving out the norm and the activation inside the branch",
+            run("linear branch"),
+        ),
+        (
+            "you added the branch to the activation a instead of to the stream h: the skip "
+            "path must carry h itself (h = h + linear(a)), untouched by any activation",
+            run("skip after activation"),
+        ),
+        (
+            "the output layer reads activation(norm(h)) of the last block, not the stream h "
+            "itself: apply the last norm and activation before model.output",
+            run("output on h"),
+        ),
+    ]
+
+
+def check_residual_forward(fn: Callable[[nn.Module, torch.Tensor], torch.Tensor]) -> None:
+    """Compare ``fn(model, x)`` with ``model(x)`` for residual :func:`helpers.deep.make_mlp` nets.
+
+    Three networks with ``skip=True`` are tried (tanh, sigmoid with layer norm, ReLU with batch
+    norm in eval mode), so that a forgotten norm shows. Diagnoses: no skip (the plain network), a
+    branch without its norm and activation, the skip added to the activation instead of the
+    stream, the output layer applied to the stream instead of the last activation.
+    """
+    from helpers.deep import make_mlp
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 3, generator=gen)
+    for settings in (
+        dict(activation="tanh", init="xavier"),
+        dict(activation="sigmoid", layer_norm=True),
+        dict(activation="relu", init="kaiming", batch_norm=True),
+    ):
+        torch.manual_seed(0)
+        model = make_mlp(5, width=8, skip=True, in_features=3, **settings)
+        if settings.get("batch_norm"):
+            with torch.no_grad():
+                model(torch.randn(16, 3, generator=gen))  # running statistics that are not 0 and 1
+            model.eval()
+        with torch.no_grad():
+            expected = model(x)
+            got = fn(model, x.clone())
+            require_filled("residual_forward(...)", got)
+            if not isinstance(got, torch.Tensor):
+                raise ExerciseError(
+                    f"residual_forward should return a tensor, got {type(got).__name__}"
+                )
+            if got.shape != expected.shape:
+                raise ExerciseError(
+                    f"the output has shape {tuple(got.shape)}, expected {tuple(expected.shape)} "
+                    "(one output per sample): finish with model.output(...)"
+                )
+            if torch.allclose(got, expected, atol=1e-6):
+                continue
+            name = ", ".join(f"{k}={v!r}" for k, v in settings.items())
+            for message, candidate in _residual_mistakes(model, x):
+                if torch.allclose(got, candidate, atol=1e-6):
+                    raise ExerciseError(f"for make_mlp(5, skip=True, {name}): {message}.")
+            raise ExerciseError(
+                f"for make_mlp(5, skip=True, {name}) your output differs from model(x) by up to "
+                f"{(got - expected).abs().max().item():.3g}"
+            )
+    correct(
+        "your residual forward matches make_mlp(..., skip=True) with tanh, with layer norm and "
+        "with batch norm."
+    )
