@@ -120,3 +120,24 @@ def test_colab_url_needs_github() -> None:
     )
     with pytest.raises(ValueError):
         sync_notebooks.colab_url("notebooks/01_a.ipynb", "https://gitlab.com/a/b", BRANCH)
+
+
+def test_a_fork_moves_the_course_with_one_command(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text((ROOT / "pyproject.toml").read_text())
+    sync_notebooks.move_course("https://github.com/someone/fork/", "teaching", pyproject)
+    assert sync_notebooks.course_location(pyproject) == (
+        "https://github.com/someone/fork",
+        "teaching",
+    )
+    with pytest.raises(ValueError, match="GitHub"):
+        sync_notebooks.move_course("https://gitlab.com/someone/fork", "main", pyproject)
+
+
+def test_render_collapses_solution_and_plumbing_cells() -> None:
+    solution = nbformat.v4.new_code_cell("# @title Solution\nx = 1")
+    solution.metadata["tags"] = ["solution"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("y = 2"), solution])
+    sync_notebooks.render(nb, "notebooks/x.ipynb", "https://github.com/o/n", "main")
+    assert solution.metadata["jupyter"]["source_hidden"] is True
+    assert solution.metadata["cellView"] == "form"

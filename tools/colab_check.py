@@ -40,7 +40,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+
 FREEZE = ROOT / "colab" / "pip-freeze-2026-08-19.txt"
 CACHE = Path(os.environ.get("TNN_COLAB_CACHE", Path.home() / ".cache" / "tnn-colab"))
 RUNNER = Path(__file__).with_name("colab_run.py")

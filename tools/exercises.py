@@ -32,7 +32,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_TITLE = "# @title Solution"
 # Colab reads a form title written "#@title" or "# @title"; ruff's formatter writes the second.

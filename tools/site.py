@@ -37,11 +37,11 @@ from pathlib import Path
 
 import nbformat
 
+from tools import ROOT
 from tools.exercises import student_edition
 from tools.run_notebooks import client_for
 from tools.sync_notebooks import colab_url, course_location
 
-ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 SOURCE, OUTPUT, FRAMES = BUILD / "site-src", BUILD / "site", BUILD / "site-frames"
 CACHE = Path(os.environ.get("TNN_SITE_CACHE", Path.home() / ".cache" / "tnn-site"))

@@ -2,6 +2,8 @@
 
     python -m tools.sync_notebooks          # rewrite what differs (all notebooks and README.md)
     python -m tools.sync_notebooks --check  # exit 1 and list what differs (used by the tests)
+    python -m tools.sync_notebooks --repository https://github.com/YOU/FORK --branch main
+        # a fork: writes the new address into pyproject.toml, then re-renders everything
 
 The repository's address is written once, ``[project.urls] Repository`` in pyproject.toml, and
 the branch beside it in ``[tool.course]``.
@@ -28,6 +30,7 @@ from pathlib import Path
 import nbformat
 
 from tools import ROOT
+from tools.exercises import collapse
 
 BADGE_ID = "colab-badge"
 SETUP_ID = "colab-setup"
@@ -79,7 +82,9 @@ def setup_source(repository: str, branch: str) -> str:
 
 
 def render(nb: nbformat.NotebookNode, notebook: str, repository: str, branch: str) -> None:
-    """Put the badge first and the setup cell before the first other code cell, in place."""
+    """Put the badge first and the setup cell before the first other code cell, and show the
+    solution and plumbing cells collapsed (``tools.exercises.collapse``), in place."""
+    collapse(nb)
     cells = [c for c in nb.cells if c.get("id") not in (BADGE_ID, SETUP_ID)]
     old_setup = next((c for c in nb.cells if c.get("id") == SETUP_ID), None)
     setup = old_setup or nbformat.v4.new_code_cell()
@@ -124,11 +129,30 @@ def sync_readme(path: Path, repository: str, branch: str, write: bool = True) ->
     return after != before
 
 
+def move_course(repository: str, branch: str, pyproject: Path = ROOT / "pyproject.toml") -> None:
+    """Write a new repository address and branch into pyproject.toml (for a fork)."""
+    colab_url("notebooks/x.ipynb", repository, branch)  # refuses an address Colab cannot open
+    text = pyproject.read_text()
+    text, found_url = re.subn(
+        r'(?m)^Repository = "[^"]*"$', f'Repository = "{repository.rstrip("/")}"', text
+    )
+    text, found_branch = re.subn(r'(?m)^branch = "[^"]*"$', f'branch = "{branch}"', text)
+    if (found_url, found_branch) != (1, 1):
+        raise ValueError("pyproject.toml has no single Repository = ... / branch = ... line")
+    pyproject.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; fail if stale")
+    parser.add_argument("--repository", help="move the course: a fork's https://github.com/... URL")
+    parser.add_argument("--branch", help="with --repository: the branch Colab opens")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.repository:
+        move_course(args.repository, args.branch or course_location()[1])
+    elif args.branch:
+        parser.error("--branch goes with --repository")
     repository, branch = course_location()
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     stale = [path for path in paths if sync(path, repository, branch, write=not args.check)]
