@@ -59,11 +59,11 @@ NB ?= notebooks/*.ipynb
 outputs: $(STAMP)
 	IPYTHONDIR=$(CURDIR)/tools/figure_lint_ipython $(BIN)/python -m tools.run_notebooks --write $(NB)
 
-# Execution-stall stress test (issue 15; README, maintainers' notes): many runs in fresh kernels
+# Execution-stall stress test (issue 15; MAINTAINING.md, "Execution stalls"): many runs in fresh kernels
 # with a short cell timeout, under CPU contention. Not part of `make test`. STRESS_ARGS=--runs 200
 STRESS_ARGS ?=
 stress: $(STAMP)
-	$(BIN)/python tools/stress_kernel.py $(STRESS_ARGS)
+	$(BIN)/python -m tools.stress_kernel $(STRESS_ARGS)
 
 # Timings and targets (MAINTAINING.md, "Performance"); writes benchmarks/results.json.
 bench: $(STAMP)

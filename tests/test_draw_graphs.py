@@ -8,7 +8,7 @@ import nbformat
 import torch
 
 from helpers.backprop_example import tiny_network
-from tests.course_tools import ROOT, load_tool
+from tools import ROOT, draw_graphs
 
 NOTEBOOK = ROOT / "notebooks" / "01_backpropagation.ipynb"
 
@@ -27,7 +27,7 @@ def test_notebook_and_tool_import_the_one_example():
 
 
 def test_tool_values_are_the_notebooks_printed_values():
-    forward, backward = load_tool("draw_graphs").passes()
+    forward, backward = draw_graphs.passes()
     net = tiny_network()
     assert torch.equal(forward["x"], net["x"]) and torch.equal(forward["W1"], net["W1"].T)
     nb = nbformat.read(NOTEBOOK, as_version=4)
@@ -44,7 +44,7 @@ def test_tool_values_are_the_notebooks_printed_values():
 
 
 def test_tool_draws_the_three_figures(tmp_path, monkeypatch):
-    tool = load_tool("draw_graphs")
+    tool = draw_graphs
     monkeypatch.setattr(tool, "IMAGES", tmp_path)
     monkeypatch.setattr(tool, "NOTEBOOK", tmp_path / "absent.ipynb")  # do not touch the notebook
     tool.main()
@@ -57,7 +57,7 @@ def test_tool_draws_the_three_figures(tmp_path, monkeypatch):
 def test_edge_labels_keep_clear_of_the_boxes():
     """Every formula on an arrow of the backward graph stands at least 6 px from every box (the
     label of z <- h once touched the box of h)."""
-    tool = load_tool("draw_graphs")
+    tool = draw_graphs
     tool.use_course_style()
     _, backward = tool.passes()
     fig, boxes, labels = tool.graph_figure(backward, True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # PyPI name -> conda-forge name, where they differ.
-CONDA_NAMES = {"torch": "pytorch"}
+CONDA_NAMES = {"torch": "pytorch", "jupyter-client": "jupyter_client"}
 # Only in environment.yml: the interpreter and the installer for `pip install -e .`.
 CONDA_ONLY = {"python", "pip"}
 

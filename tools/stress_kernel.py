@@ -1,7 +1,7 @@
 """Stress test for notebook execution stalls (issue 15): run notebooks many times, count stalls.
 
-    python tools/stress_kernel.py --runs 400 --jobs 3 --hogs 2             # the minimal notebook
-    python tools/stress_kernel.py --runs 30 --timeout 60 notebooks/04_*.ipynb  # real notebooks
+    python -m tools.stress_kernel --runs 400 --jobs 3 --hogs 2             # the minimal notebook
+    python -m tools.stress_kernel --runs 30 --timeout 60 notebooks/04_*.ipynb  # real notebooks
     make stress STRESS_ARGS="--runs 400"
 
 Each execution is one nbclient run in a fresh kernel (this interpreter's ipykernel), with a short
@@ -46,8 +46,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.kernel_session import WakeupKernelManager  # noqa: E402
+from tools.kernel_session import WakeupKernelManager
 
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # nbclient's format for message times
 
