@@ -381,3 +381,44 @@ def test_plot_layer_histograms_rejects_a_layer_that_does_not_exist():
     with pytest.raises(ValueError, match="layers"):
         plot_layer_histograms(ax, [torch.randn(10)], [2], xlabel="v")
     plt.close(fig)
+
+
+def test_plot_per_layer_places_the_legend_and_drops_minor_log_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
+
+    from helpers.deep_plots import plot_per_layer
+
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    plot_per_layer(ax1, {"a": [1e-12, 1e-6, 1.0]}, ylabel="y", legend_loc="lower right")
+    assert ax1.get_legend()._loc == 4  # matplotlib's code for "lower right"
+    assert isinstance(ax1.yaxis.get_minor_locator(), NullLocator)
+    plot_per_layer(ax2, {"a": [1.0, 2.0, 3.0]}, ylabel="y", log=False)
+    assert ax2.get_yscale() == "linear" and ax2.get_legend()._loc == 0  # "best" by default
+    plt.close(fig)
+
+
+def test_plot_layer_histograms_summarises_by_mean_abs_or_mean():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.deep_plots import plot_layer_histograms
+
+    values = [torch.tensor([-19.0, -21.0]), torch.tensor([-1.0, 3.0])]
+    fig, ax = plt.subplots()
+    plot_layer_histograms(ax, values, [1, 2], xlabel="log10 |g|", summary="mean")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "layer 1 (mean -20)",
+        "layer 2 (mean 1)",
+    ]
+    ax.clear()
+    plot_layer_histograms(ax, values, [2], xlabel="v")
+    assert ax.get_legend().get_texts()[0].get_text() == "layer 2 (mean |·| 2)"
+    with pytest.raises(ValueError, match="summary"):
+        plot_layer_histograms(ax, values, [1], xlabel="v", summary="median")
+    plt.close(fig)
