@@ -65,9 +65,14 @@ def plot_per_layer(
         )
     if log:
         ax.set_yscale("log")
-        # Per-layer values often span many decades: unlabelled minor ticks add nothing to read
-        # there, and laying them out is most of the cost of drawing the figure.
-        ax.yaxis.set_minor_locator(NullLocator())
+        drawn = [
+            v for line in ax.get_lines() for v in line.get_ydata() if math.isfinite(v) and v > 0
+        ]
+        if drawn and max(drawn) > 100 * min(drawn):
+            # Over many decades the minor ticks carry no labels and add nothing to read, and
+            # laying them out is much of the cost of drawing the figure. (Within a decade or
+            # two they carry the labels, so they stay.)
+            ax.yaxis.set_minor_locator(NullLocator())
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title:
         ax.set_title(title)
