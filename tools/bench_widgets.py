@@ -28,6 +28,7 @@ import nbformat
 from tools.run_notebooks import client_for
 
 PROBE = Path(__file__).with_name("widget_probe.py")  # sent to the kernel as source
+WIDGET_CHECK = Path(__file__).with_name("widget_check.py")  # which widgets are controls
 
 
 def measure(path: Path, median_target: float, worst_target: float, timeout: int = 600) -> dict:
@@ -48,7 +49,8 @@ def measure(path: Path, median_target: float, worst_target: float, timeout: int 
             cell_times.append((time.perf_counter() - start, index, cell.get("id", "")))
         executed = time.perf_counter() - start_all  # kernel start-up and every cell
         probe = nbformat.v4.new_code_cell(
-            PROBE.read_text() + f"\nprobe({str(out)!r}, {median_target!r}, {worst_target!r})\n"
+            PROBE.read_text()
+            + f"\nprobe({str(out)!r}, {median_target!r}, {worst_target!r}, {str(WIDGET_CHECK)!r})\n"
         )
         nb.cells.append(probe)
         client.execute_cell(probe, len(nb.cells) - 1)

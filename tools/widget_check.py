@@ -38,15 +38,22 @@ def live_widgets() -> list:
     return list(_instances.values())
 
 
-def has_observer(widget) -> bool:
-    """Whether notebook code observes ``widget``'s value (not its own or traitlets' bookkeeping)."""
+def observers(widget) -> list:
+    """The functions of notebook code that observe ``widget``'s value (not the widget's own
+    bookkeeping, nor traitlets' links between widgets)."""
+    found = []
     for trait in ("value", "index"):
         for handlers in widget._trait_notifiers.get(trait, {}).values():
             for handler in handlers:
                 own = getattr(handler, "__self__", None) is widget
                 if not own and not type(handler).__module__.startswith("traitlets"):
-                    return True
-    return False
+                    found.append(handler)
+    return found
+
+
+def has_observer(widget) -> bool:
+    """Whether notebook code observes ``widget``'s value."""
+    return bool(observers(widget))
 
 
 def controls_of(widgets: list) -> list:

@@ -13,41 +13,28 @@ name only.
 """
 
 
-def probe(out_path, median_target, worst_target, steps=7):
-    """Time every widget's updates; write the report as JSON to ``out_path``."""
+def probe(out_path, median_target, worst_target, check_path, steps=7):
+    """Time every widget's updates; write the report as JSON to ``out_path``. ``check_path`` is
+    tools/widget_check.py, whose definitions of controls and observers this shares."""
     import cProfile
     import inspect
     import io
     import json
     import pstats
+    import runpy
     import statistics
     import time
 
     kernel_cpu_s = time.process_time()  # the kernel's CPU time so far: start-up and every cell
     import ipywidgets
-    from ipywidgets.widgets.widget import _instances
 
+    shared = runpy.run_path(check_path)  # tools/widget_check.py: which widgets are controls
+    selection, boolean = shared["SELECTION"], shared["BOOLEAN"]
+    controls_types, user_observers = shared["CONTROLS"], shared["observers"]
     try:
         import matplotlib.pyplot as plt
     except ImportError:
         plt = None
-
-    numeric = (
-        ipywidgets.IntSlider,
-        ipywidgets.FloatSlider,
-        ipywidgets.FloatLogSlider,
-        ipywidgets.BoundedIntText,
-        ipywidgets.BoundedFloatText,
-    )
-    selection = (
-        ipywidgets.SelectionSlider,
-        ipywidgets.Dropdown,
-        ipywidgets.ToggleButtons,
-        ipywidgets.RadioButtons,
-        ipywidgets.Select,
-    )
-    boolean = (ipywidgets.Checkbox, ipywidgets.ToggleButton)
-    controls_types = numeric + selection + boolean
 
     def sweep_values(w):
         # (trait, value) pairs to set, ending on the control's starting value
@@ -64,28 +51,17 @@ def probe(out_path, median_target, worst_target, steps=7):
             vals = [w.base ** (w.min + k * (w.max - w.min) / (steps - 1)) for k in range(steps)]
         else:
             vals = [w.min + k * (w.max - w.min) / (steps - 1) for k in range(steps)]
-            if isinstance(w, (ipywidgets.IntSlider, ipywidgets.BoundedIntText)):
+            if isinstance(w, ipywidgets.IntSlider):
                 vals = sorted({int(round(v)) for v in vals})
             elif getattr(w, "step", None):
                 k = [round((v - w.min) / w.step) for v in vals]
                 vals = sorted({round(w.min + i * w.step, 12) for i in k})
         return [("value", v) for v in vals if v != start] + [("value", start)]
 
-    def user_observers(w):
-        found = []
-        for trait in ("value", "index"):
-            for handlers in w._trait_notifiers.get(trait, {}).values():
-                for h in handlers:
-                    owner = getattr(h, "__self__", None)
-                    if owner is w or type(h).__module__.startswith("traitlets"):
-                        continue  # the widget's own bookkeeping, or a link between widgets
-                    found.append(h)
-        return found
-
     def describe(w):
         return f"{type(w).__name__}({w.description or '?'})"
 
-    widgets = list(_instances.values())
+    widgets = shared["live_widgets"]()
     groups = []  # (label, [controls], update hook or None)
     claimed = set()
     for w in widgets:
