@@ -6,13 +6,16 @@ import ipywidgets
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
+from traitlets.config import Config
 
 from tools import widget_check
 
 
 @pytest.fixture
 def shell():
-    shell = InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.enabled = False  # write nothing into the IPython directory
+    shell = InteractiveShell.instance(config=config)
     yield shell
     for widget in widget_check.live_widgets():
         widget.close()
