@@ -41,7 +41,7 @@ def plot_per_layer(
         TypeError: if ``series`` is not a mapping.
         ValueError: if ``series`` is empty.
     """
-    from matplotlib.ticker import NullLocator
+    from matplotlib.ticker import LogLocator, NullLocator
 
     from helpers.style import integer_ticks
 
@@ -73,6 +73,7 @@ def plot_per_layer(
             # laying them out is much of the cost of drawing the figure. (Within a decade or
             # two they carry the labels, so they stay.)
             ax.yaxis.set_minor_locator(NullLocator())
+            ax.yaxis.set_major_locator(LogLocator(numticks=6))  # a labelled tick every few decades
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title:
         ax.set_title(title)
