@@ -29,6 +29,15 @@ def square_with(divisor=4, sign=1.0, first=1, shift=0, compose=True):
     return square
 
 
+def square_exponent_off_by_one(x, m):
+    """The slip of ``for s in range(m)``: T^(s+1)(x) / 4^s."""
+    out, g = x.clone(), x
+    for s in range(m):
+        g = tent(g)
+        out = out - g / 4**s
+    return out
+
+
 def square_in_place(x, m):
     out, g = x, x
     for s in range(1, m + 1):
@@ -56,6 +65,7 @@ def test_square_reference_passes_with_error_4_to_the_minus_m_minus_1(capsys):
         (square_with(shift=-1), "m - 1 sawtooths"),
         (square_with(shift=1), r"m \+ 1 sawtooths"),
         (square_in_place, "in place"),
+        (square_exponent_off_by_one, r"divided by 4\^\(s-1\)"),
         (lambda x, m: x**2, "differs"),
     ],
 )
@@ -86,6 +96,54 @@ def test_plateau_is_one_on_the_top_zero_outside_and_linear_between():
     assert plateau(torch.tensor([0.375], dtype=torch.float64)).item() == pytest.approx(0.5)
 
 
+def reference_plateau(t):
+    """Exercise 2's solution: four ReLU units, scaled by 4."""
+    return 4 * (
+        torch.relu(t + 0.5) - torch.relu(t + 0.25) - torch.relu(t - 0.25) + torch.relu(t - 0.5)
+    )
+
+
+def test_reference_plateau_equals_the_helper():
+    t = torch.linspace(-1, 1, 801, dtype=torch.float64)
+    assert torch.allclose(reference_plateau(t), plateau(t), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("wrong_plateau", "diagnosis"),
+    [
+        (
+            lambda t: reference_plateau(t) / 4,
+            r"0.25 times too high.*multiply by 1 / \(0.5 - 0.25\) = 4",
+        ),
+        (lambda t: -reference_plateau(t), "upside down"),
+        (
+            lambda t: (
+                4
+                * (
+                    torch.relu(t + 0.5)
+                    - torch.relu(t + 0.25)
+                    + torch.relu(t - 0.25)
+                    - torch.relu(t - 0.5)
+                )
+            ),
+            "check the signs",
+        ),
+        (lambda t: reference_plateau(t / 1.2), r"reaches 0 only at \|t\| = 0.600"),
+        (lambda t: hat(t), r"not 1 on the whole top.*A hat is 1 at one point only"),
+        (lambda t: plateau(t, 0.3), r"not 1 on the whole top|differs from the straight ramp"),
+        (lambda t: reference_plateau(t) ** 2, "differs from the straight ramp"),
+        (lambda t: ..., "not filled in"),
+        (lambda t: reference_plateau(t).numpy(), "torch.Tensor"),
+    ],
+)
+def test_plateau_wrong_answers_are_diagnosed_before_the_tower(wrong_plateau, diagnosis):
+    def tower(x, y):  # a correct tower: only the plateau is wrong
+        return torch.relu(plateau(x) + plateau(y) - 1)
+
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_flat_tower(tower, wrong_plateau)
+
+
 @pytest.mark.parametrize(
     "tower",
     [
@@ -96,7 +154,7 @@ def test_plateau_is_one_on_the_top_zero_outside_and_linear_between():
     ],
 )
 def test_any_tower_meeting_the_spec_passes(tower, capsys):
-    check_flat_tower(tower)
+    check_flat_tower(tower, reference_plateau)
     assert capsys.readouterr().out.startswith("Correct:")
 
 
@@ -113,24 +171,33 @@ def test_any_tower_meeting_the_spec_passes(tower, capsys):
 )
 def test_tower_wrong_answers_are_diagnosed(wrong, diagnosis):
     with pytest.raises(ExerciseError, match=diagnosis):
-        check_flat_tower(wrong)
+        check_flat_tower(wrong, reference_plateau)
 
 
 def test_tower_unfilled():
     with pytest.raises(ExerciseError, match="not filled in"):
-        check_flat_tower(lambda x, y: ...)
+        check_flat_tower(lambda x, y: ..., reference_plateau)
+    with pytest.raises(ExerciseError, match="second argument"):
+        check_flat_tower(lambda x, y: torch.relu(plateau(x) + plateau(y) - 1), 0.5)
 
 
 # --- exercise 3 ---------------------------------------------------------------------------------
 
 
 def make_train(
-    zero_grad=True, extra=0, order="zbs", reduction="mean", squeeze=False, new_optimizer=False
+    zero_grad=True,
+    extra=0,
+    order="zbs",
+    reduction="mean",
+    squeeze=False,
+    new_optimizer=False,
+    optimizer_class=torch.optim.Adam,
+    root=False,
 ):
     """A training loop; ``order`` spells when zero_grad (z), backward (b) and step (s) happen."""
 
     def train(net, x, y, steps, lr):
-        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+        optimizer = optimizer_class(net.parameters(), lr=lr)
         losses = []
         for _ in range(steps + extra):
             if new_optimizer:
@@ -141,6 +208,8 @@ def make_train(
                 elif action == "b":
                     out = net(x).squeeze(1) if squeeze else net(x)
                     loss = nn.functional.mse_loss(out, y, reduction=reduction)
+                    if root:
+                        loss = loss.sqrt()
                     losses.append(loss.item())
                     loss.backward()
                 elif action == "s":
@@ -167,6 +236,8 @@ def test_train_reference_passes(capsys):
         (make_train(reduction="sum"), "sum of the squared errors"),
         (make_train(squeeze=True), r"\(32, 32\) matrix"),
         (make_train(new_optimizer=True), "created anew in every step"),
+        (make_train(optimizer_class=torch.optim.AdamW), "AdamW.*no weight decay"),
+        (make_train(root=True), r"root of the mean squared error \(.sqrt\(\)\)"),
         (lambda net, x, y, steps, lr: None, "not filled in"),
     ],
 )

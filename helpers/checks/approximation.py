@@ -66,13 +66,20 @@ def _as_tensor(name: str, value: object, like: torch.Tensor) -> torch.Tensor:
 
 
 def _square_variant(
-    x: torch.Tensor, m: int, divisor: int, sign: float, first: int, compose: bool = True
+    x: torch.Tensor,
+    m: int,
+    divisor: int,
+    sign: float,
+    first: int,
+    compose: bool = True,
+    lag: int = 0,
 ) -> torch.Tensor:
+    """``x - sign * sum_{s=first}^m T^s(x) / divisor^(s - lag)``; T^s is T(x) if not ``compose``."""
     out, g = x.clone(), x
     for s in range(1, m + 1):
         g = tent(g) if compose else tent(x)
         if s >= first:
-            out = out - sign * g / divisor**s
+            out = out - sign * g / divisor ** (s - lag)
     return out
 
 
@@ -82,7 +89,8 @@ def check_yarotsky_square(square: Callable[[torch.Tensor, int], torch.Tensor]) -
     It must equal the reference on ``[0, 1]`` for m = 1 ... 5, and so have maximum error
     ``2^(-2m-2)`` against ``x**2``, and it must leave its input ``x`` unchanged. A wrong answer
     is compared with the usual mistakes (``T(x)`` instead of ``T`` composed ``s`` times, ``2^s``
-    instead of ``4^s``, the sign, the range of ``s``) at every m.
+    instead of ``4^s``, ``T^(s+1) / 4^s`` (the exponent off by one), the sign, the range of ``s``)
+    at every m.
     """
     x = torch.linspace(0, 1, 1025, dtype=torch.float64)
     ms = range(1, 6)
@@ -123,6 +131,12 @@ def check_yarotsky_square(square: Callable[[torch.Tensor, int], torch.Tensor]) -
             "the s-th sawtooth is divided by 2^s; divide it by 4^s = 2^(2s) (each "
             "composition halves the width of the teeth, so the correction shrinks by 4)",
         ),
+        (
+            {"lag": 1},
+            "the s-th sawtooth T^s(x) is divided by 4^(s-1), one power of 4 too few (as in "
+            "`for s in range(m)`: apply tent, then divide by 4**s, so the first term is T(x)/1): "
+            "the exponents of T and of 4 must be the same s, T^s(x)/4^s for s = 1 ... m",
+        ),
         ({"sign": -1.0}, "the sawtooths are added; subtract them (x**2 lies below x on [0, 1])"),
         ({"first": 2}, "the first sawtooth T(x)/4 is missing: the sum runs s = 1 ... m"),
         ({"shift": -1}, "the answer has only m - 1 sawtooths: apply T m times, s = 1 ... m"),
@@ -142,7 +156,7 @@ def check_yarotsky_square(square: Callable[[torch.Tensor, int], torch.Tensor]) -
 
 def _defaults(mistake: dict[str, float]) -> dict[str, float]:
     """The arguments of :func:`_square_variant` for the correct formula, changed by ``mistake``."""
-    return {"divisor": 4, "sign": 1.0, "first": 1, **mistake}
+    return {"divisor": 4, "sign": 1.0, "first": 1, "lag": 0, **mistake}
 
 
 # --- exercise 2: a flat-topped tower in two dimensions -----------------------------------------
@@ -156,16 +170,91 @@ def _where(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, values: torch.T
     return f"({x.reshape(-1)[index].item():.3f}, {y.reshape(-1)[index].item():.3f})"
 
 
-def check_flat_tower(tower: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
-    """Check ``tower(x, y)`` against exercise 2's spec, whatever network computes it.
+def _check_plateau(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    """Check exercise 2's ``plateau(t)`` against :func:`plateau`; raise a diagnosis if it differs.
 
-    The spec: exactly 1 on the top square ``|x|, |y| <= 1/4``; exactly 0 outside the square
-    ``|x|, |y| < 1/2``; between 0 and 1 everywhere; and piecewise linear, as the output of every
-    ReLU network is (tested on diagonal segments: the value at a segment's midpoint must be the
-    mean of its ends, except on the few segments that a crease crosses). Any tower meeting the
-    spec passes; the usual slips (no threshold, no second-layer ReLU, a pyramid instead of a flat
-    top, a product of plateaus) get their own diagnosis.
+    The usual slips are told apart by what they do: a constant factor (the missing ``4 = 1 /
+    (1/2 - 1/4)``), a value that is not 0 far right of the ramp (the units' signs), a ramp that
+    ends elsewhere than at ``|t| = 1/2`` (the radius), a top that is not 1 on all of ``|t| <= 1/4``
+    (a hat, or the wrong top).
     """
+    t = torch.linspace(-1, 1, 801, dtype=torch.float64)  # step 1/400: +-1/4 and +-1/2 on it
+    answer = _as_tensor("plateau(t)", student(t.clone()), t)
+    reference = plateau(t, TOP, RADIUS)
+    gap = (answer - reference).abs()
+    if gap.max().item() <= 1e-9:
+        return
+    scale = answer[t.abs() <= TOP].mean().item()
+    if scale < -1e-9 and torch.allclose(answer, scale * reference, atol=1e-9):
+        raise ExerciseError(
+            f"plateau(t) is upside down (plateau(0) = {scale:.3g}): flip the sign of every unit, "
+            f"+relu(t + {RADIUS}) - relu(t + {TOP}) - relu(t - {TOP}) + relu(t - {RADIUS})."
+        )
+    if abs(scale) > 1e-9 and torch.allclose(answer, scale * reference, atol=1e-9):
+        raise ExerciseError(
+            f"plateau(t) has the right shape but is {scale:.3g} times too high (plateau(0) = "
+            f"{scale:.3g}). Each ReLU unit has slope 1, so over the ramp of width "
+            f"{RADIUS - TOP} the sum rises by only {RADIUS - TOP}: multiply by "
+            f"1 / ({RADIUS} - {TOP}) = {1 / (RADIUS - TOP):g} to make the top 1."
+        )
+    outside = t.abs() >= RADIUS - 1e-12
+    far = answer[(t.abs() > 0.9)].abs().max().item()
+    if far > 1e-9:
+        where = t[(answer.abs() * (t.abs() > 0.9)).argmax()].item()
+        raise ExerciseError(
+            f"plateau(t) is not 0 far from the centre: plateau({where:.2f}) = "
+            f"{answer[t == where].item():.3f}. Right of t = {RADIUS} all four units are on, so "
+            "their slopes must add up to 0 and their values cancel: check the signs, "
+            f"+relu(t + {RADIUS}) - relu(t + {TOP}) - relu(t - {TOP}) + relu(t - {RADIUS}) "
+            "(then the factor that makes the top 1)."
+        )
+    if answer[outside].abs().max().item() > 1e-9:
+        nonzero = t[answer.abs() > 1e-9].abs().max().item()
+        raise ExerciseError(
+            f"plateau(t) reaches 0 only at |t| = {nonzero + 1 / 400:.3f}; the spec asks for 0 "
+            f"from |t| = {RADIUS} on (plateau({RADIUS}) = "
+            f"{answer[(t - RADIUS).abs() < 1e-12].item():.3f}): the outer units must bend at "
+            f"t = -{RADIUS} and t = +{RADIUS}."
+        )
+    top = t.abs() <= TOP + 1e-12
+    short = (answer - 1).abs().masked_fill(~top, 0.0)
+    if short.max().item() > 1e-9:
+        where = t[short.argmax()].item()
+        raise ExerciseError(
+            f"plateau(t) is not 1 on the whole top |t| <= {TOP}: plateau({where:.3f}) = "
+            f"{answer[short.argmax()].item():.3f}. A hat is 1 at one point only; a plateau "
+            f"needs four units, bending at -{RADIUS}, -{TOP}, +{TOP} and +{RADIUS}, so that "
+            "it is flat between the inner two."
+        )
+    raise ExerciseError(
+        f"plateau(t) is 1 on the top and 0 outside, but differs from the straight ramp between "
+        f"by up to {gap.max().item():.3f} (at t = {t[gap.argmax()].item():.3f}): it must be "
+        f"linear from 0 at |t| = {RADIUS} to 1 at |t| = {TOP}."
+    )
+
+
+def check_flat_tower(
+    tower: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    student_plateau: Callable[[torch.Tensor], torch.Tensor],
+) -> None:
+    """Check exercise 2: first ``plateau(t)``, then ``tower(x, y)`` against the tower's spec.
+
+    ``student_plateau`` must equal :func:`plateau` (1 on ``|t| <= 1/4``, 0 on ``|t| >= 1/2``, linear
+    between); its slips are diagnosed first (see :func:`_check_plateau`). Then the tower is checked
+    against its spec, whatever network computes it. The spec: exactly 1 on the top square ``|x|, |y|
+    <= 1/4``; exactly 0 outside the square ``|x|, |y| < 1/2``; between 0 and 1 everywhere; and
+    piecewise linear, as the output of every ReLU network is (tested on diagonal segments: the value
+    at a segment's midpoint must be the mean of its ends, except on the few segments that a crease
+    crosses). Any tower meeting the spec passes; the usual slips (no threshold, no second-layer
+    ReLU, a pyramid instead of a flat top, a product of plateaus) get their own diagnosis.
+    """
+    require_filled("plateau(t)", student_plateau)
+    if not callable(student_plateau):
+        raise ExerciseError(
+            f"pass your plateau function as the second argument, got "
+            f"{type(student_plateau).__name__}."
+        )
+    _check_plateau(student_plateau)
     step = 0.0125
     grid = torch.linspace(-1, 1, 161, dtype=torch.float64)
     x, y = torch.meshgrid(grid, grid, indexing="ij")
@@ -217,8 +306,9 @@ def check_flat_tower(tower: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
         value = answer.reshape(-1)[torch.where(top, short, -1.0).argmax()].item()
         raise ExerciseError(
             f"the top is not flat: the value at {where} is {value:.3f}, and the spec asks for 1 on "
-            f"the whole square |x|, |y| <= {TOP}. A hat is 1 at one point only; a plateau is 1 "
-            "on a whole interval, and plateau(x) + plateau(y) - 1 is then 1 on the whole top."
+            f"the whole square |x|, |y| <= {TOP}. Your plateau is right, so build the tower "
+            "from it: a hat is 1 at one point only, a plateau on a whole interval, and "
+            "plateau(x) + plateau(y) - 1 is then 1 on the whole top."
         )
     correct(
         f"1 on the whole top |x|, |y| <= {TOP}, exactly 0 outside |x|, |y| < {RADIUS}, between "
@@ -235,6 +325,8 @@ def _reference_train(
     """The reference loop, or one of the usual mistakes (``mistake`` names it)."""
     if mistake == "SGD":
         optimizer: torch.optim.Optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    elif mistake == "AdamW":
+        optimizer = torch.optim.AdamW(net.parameters(), lr=lr)  # weight_decay=0.01 by default
     elif mistake == "default lr":
         optimizer = torch.optim.Adam(net.parameters())
     else:
@@ -249,6 +341,8 @@ def _reference_train(
             with warnings.catch_warnings():  # the broadcast warning is the student's to see
                 warnings.simplefilter("ignore", UserWarning)
                 loss = nn.functional.mse_loss(net(x).squeeze(1), y)
+        elif mistake == "RMSE":
+            loss = nn.functional.mse_loss(net(x), y).sqrt()
         else:
             loss = nn.functional.mse_loss(net(x), y)
         losses.append(loss.item())
@@ -266,14 +360,15 @@ def check_train(
 ) -> None:
     """Check ``train(net, x, y, steps, lr)``: ``steps`` full-batch Adam steps on the MSE loss.
 
-    ``x`` and ``y`` have shape ``(N, 1)``. The function must return the list of the ``steps``
-    losses (``loss.item()`` of each step, before its update). The student's loop and the reference
-    start from the same seeded 8-unit network; the final weights and the losses must agree. The
-    usual mistakes (no ``zero_grad``, ``step()`` before ``backward()``, one step too many or too
-    few, ``net(x).squeeze(1)`` against ``y`` of shape ``(N, 1)``, an optimizer created in every
-    step, SGD, Adam's default lr, ``.sum()`` instead of the mean) are recognised by running them
-    too. The summed loss trains almost the same weights (Adam's step barely changes when the loss
-    is multiplied by a constant), so it is caught by the returned loss values.
+    ``x`` and ``y`` have shape ``(N, 1)``. The function must return the list of the ``steps`` losses
+    (``loss.item()`` of each step, before its update). The student's loop and the reference start
+    from the same seeded 8-unit network; the final weights and the losses must agree. The usual
+    mistakes (no ``zero_grad``, ``step()`` before ``backward()``, one step too many or too few,
+    ``net(x).squeeze(1)`` against ``y`` of shape ``(N, 1)``, an optimizer created in every step,
+    SGD, AdamW, Adam's default lr, the root of the MSE, ``.sum()`` instead of the mean) are
+    recognised by running them too. The summed loss trains almost the same weights (Adam's step
+    barely changes when the loss is multiplied by a constant), so it is caught by the returned loss
+    values.
     """
     n_points = 32
     x = torch.linspace(-1, 1, n_points).unsqueeze(1)
@@ -360,6 +455,18 @@ def check_train(
         ),
         (run("SGD")[0], "these are plain SGD's steps; the spec asks for torch.optim.Adam"),
         (
+            run("AdamW")[0],
+            "these are torch.optim.AdamW's steps, whose default weight_decay=0.01 shrinks the "
+            "weights a little every step; the spec asks for plain torch.optim.Adam, no weight "
+            "decay",
+        ),
+        (
+            run("RMSE")[0],
+            "the loss is the root of the mean squared error (.sqrt()); its gradient is the MSE's "
+            "divided by 2*sqrt(MSE), a factor that changes every step, so Adam takes other steps. "
+            "Train on the mean squared error itself",
+        ),
+        (
             run("default lr")[0],
             "these are Adam's steps with its default lr = 1e-3: pass lr=lr to the optimizer",
         ),
@@ -374,6 +481,6 @@ def check_train(
         )
     raise ExerciseError(
         "the trained weights differ from the reference loop (Adam with lr, `steps` steps of "
-        "zero_grad, MSE loss on the whole batch, backward, step). Did you create the optimizer "
-        "with the given lr, and train `net` itself?"
+        "zero_grad, MSE loss on the whole batch, backward, step). Did you create plain Adam (no "
+        "weight decay) with the given lr, and train `net` itself?"
     )
