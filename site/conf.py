@@ -28,6 +28,7 @@ suppress_warnings = ["mystnb.unknown_mime_type"]  # widget views: replaced by ke
 html_theme = "sphinx_book_theme"
 html_title = "Training Neural Networks"
 html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"
 html_css_files = ["course.css"]
 html_js_files = ["demos.js"]
 mathjax_path = "mathjax/tex-chtml.js"
