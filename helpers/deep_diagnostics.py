@@ -20,10 +20,13 @@ from helpers.deep import DeepMLP, _check_model_and_input
 def grad_to_weight_ratios(model: nn.Module) -> list[float]:
     """``‖∂L/∂W‖ / ‖W‖`` (Frobenius norms) for every ``nn.Linear`` layer, in module order.
 
-    Call it after ``loss.backward()``. Unlike the gradient norm alone, the ratio does not depend
-    on the layer's size or on the scale of the loss, and ``lr * ratio`` is the relative change a
-    plain SGD step makes to the layer: around ``1e-3`` is a healthy step, ``1e-7`` a frozen layer
-    and anything near ``1`` or above a step that rewrites the weights.
+    Call it after ``loss.backward()``. Dividing by ``‖W‖`` puts layers of different sizes on one
+    scale, and ``lr * ratio`` is the relative change a plain SGD step makes to the layer: around
+    ``1e-3`` is a healthy step, ``1e-7`` a frozen layer and anything near ``1`` or above a step
+    that rewrites the weights. The ratio itself is proportional to the scale of the loss, as the
+    raw gradient norm is (a loss times 100 gives ratios times 100); only ``lr * ratio``, the
+    relative SGD step, is free of it, because a change of loss scale is absorbed by the learning
+    rate.
 
     Raises:
         TypeError: if ``model`` is not an ``nn.Module``.

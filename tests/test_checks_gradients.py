@@ -27,6 +27,7 @@ def test_kaiming_leaky_reference_passes_and_equals_torchs_gain(capsys):
     [
         (lambda n, a: math.sqrt(2 / n), "ReLU's formula"),
         (lambda n, a: math.sqrt(2 / ((1 + a) * n)), "a\\*\\*2 \\(the square of the slope\\)"),
+        (lambda n, a: math.sqrt(2 / ((1 + a) ** 2 * n)), r"squared the sum, \(1 \+ alpha\)\*\*2"),
         (lambda n, a: 2 / ((1 + a**2) * n), "returned the variance"),
         (lambda n, a: math.sqrt(1 / ((1 + a**2) * n)), "factor 2 is missing"),
         (lambda n, a: 0.1, "Start from"),
@@ -82,6 +83,11 @@ def no_eps(x, bn):
     return bn.weight * (x - x.mean(dim=0)) / x.var(dim=0, unbiased=False).sqrt() + bn.bias
 
 
+def eps_outside_the_root(x, bn):
+    std = x.var(dim=0, unbiased=False).sqrt()
+    return bn.weight * (x - x.mean(dim=0)) / (std + bn.eps) + bn.bias  # eps outside the root
+
+
 def no_affine(x, bn):
     return (x - x.mean(dim=0)) / torch.sqrt(x.var(dim=0, unbiased=False) + bn.eps)
 
@@ -94,6 +100,7 @@ def no_affine(x, bn):
         (unbiased, "unbiased variance"),
         (over_units, "that is layer norm"),
         (no_eps, "forgot eps"),
+        (eps_outside_the_root, "added eps outside the square root"),
         (no_affine, "forgot the learned scale and shift"),
         (lambda x, bn: x, "differs from nn.BatchNorm1d"),
         (lambda x, bn: x[:, :2], "shape"),
@@ -139,6 +146,16 @@ def test_largest_stable_lr_one_step_too_far_is_diagnosed(reference_lr_max):
         g.check_largest_stable_lr(answer, X, Y, LRS)
 
 
+def test_stable_means_ending_below_var_y_and_a_finite_failure_is_named():
+    var_y = Y.var(unbiased=False).item()
+    end = g.end_loss_reference(3.0, "clipped", X, Y)  # finite, but far above var(y)
+    assert math.isfinite(end) and end > var_y and not g.is_stable_reference(3.0, "clipped", X, Y)
+    assert g.end_loss_reference(0.3, "clipped", X, Y) < var_y
+    answer = {"plain": 0.01, "clipped": 3.0, "batch norm": 0.3}
+    with pytest.raises(ExerciseError, match="finite, but worse than predicting the mean"):
+        g.check_largest_stable_lr(answer, X, Y, LRS)
+
+
 def test_largest_stable_lr_too_small_is_diagnosed(reference_lr_max):
     answer = dict(reference_lr_max)
     answer["batch norm"] = LRS[0]
@@ -174,7 +191,14 @@ def reference_cosines(grad, max_norm, clip_value):
     by_norm = grad * min(1.0, max_norm / grad.norm().item())
     by_value = grad.clamp(-clip_value, clip_value)
     cos = torch.nn.functional.cosine_similarity
-    return cos(grad, by_norm, dim=0).item(), cos(grad, by_value, dim=0).item()
+    cosines = cos(grad, by_norm, dim=0).item(), cos(grad, by_value, dim=0).item()
+    return *cosines, by_norm.norm().item()
+
+
+def always_rescaled(grad, max_norm, clip_value):
+    by_norm = grad / grad.norm() * max_norm  # the mistake: rescales even a small gradient
+    cos_norm, cos_value, _ = reference_cosines(grad, max_norm, clip_value)
+    return cos_norm, cos_value, by_norm.norm().item()
 
 
 def test_clipped_cosines_reference_passes(capsys):
@@ -184,35 +208,38 @@ def test_clipped_cosines_reference_passes(capsys):
 
 
 def swapped(grad, max_norm, clip_value):
-    return reference_cosines(grad, max_norm, clip_value)[::-1]
+    cos_norm, cos_value, norm = reference_cosines(grad, max_norm, clip_value)
+    return cos_value, cos_norm, norm
 
 
 def lost_sign(grad, max_norm, clip_value):
     cos = torch.nn.functional.cosine_similarity
-    return 1.0, cos(grad, grad.abs().clamp(max=clip_value), dim=0).item()
+    return 1.0, cos(grad, grad.abs().clamp(max=clip_value), dim=0).item(), 1.0
 
 
 def dot_product(grad, max_norm, clip_value):
-    return 1.0, torch.dot(grad, grad.clamp(-clip_value, clip_value)).item()
+    return 1.0, torch.dot(grad, grad.clamp(-clip_value, clip_value)).item(), 1.0
 
 
 def per_entry(grad, max_norm, clip_value):
-    return grad / grad, grad.clamp(-clip_value, clip_value)
+    return grad / grad, grad.clamp(-clip_value, clip_value), 1.0
 
 
 def clamped_in_place(grad, max_norm, clip_value):
     cos = torch.nn.functional.cosine_similarity
     by_norm = grad * min(1.0, max_norm / grad.norm().item())
     by_value = grad.clamp_(-clip_value, clip_value)  # the mistake: grad itself is clipped
-    return cos(grad, by_norm, dim=0).item(), cos(grad, by_value, dim=0).item()
+    return cos(grad, by_norm, dim=0).item(), cos(grad, by_value, dim=0).item(), 1.0
 
 
 def norm_clipped_in_place(grad, max_norm, clip_value):
     cos = torch.nn.functional.cosine_similarity
     by_norm = grad.mul_(min(1.0, max_norm / grad.norm().item()))  # the mistake: in place
-    return cos(grad, by_norm, dim=0).item(), cos(
-        grad, grad.clamp(-clip_value, clip_value), dim=0
-    ).item()
+    return (
+        cos(grad, by_norm, dim=0).item(),
+        cos(grad, grad.clamp(-clip_value, clip_value), dim=0).item(),
+        by_norm.norm().item(),
+    )
 
 
 @pytest.mark.parametrize(
@@ -224,9 +251,11 @@ def norm_clipped_in_place(grad, max_norm, clip_value):
         (lost_sign, "loses the sign"),
         (dot_product, "that is the dot product"),
         (per_entry, "should be one number"),
-        (lambda grad, m, c: (1.0, 0.5), "expected cosines"),
+        (always_rescaled, "always rescales to max_norm"),
+        (lambda grad, m, c: (1.0, 0.5, 1.0), "expected cosines"),
         (lambda grad, m, c: None, "not filled in yet"),
-        (lambda grad, m, c: 1.0, "should return a pair"),
+        (lambda grad, m, c: 1.0, "should return three numbers"),
+        (lambda grad, m, c: (1.0, 0.5), "should return three numbers"),
     ],
 )
 def test_clipped_cosines_wrong_answers_get_their_diagnosis(answer, diagnosis):
@@ -259,6 +288,16 @@ def bfloat16(grad, scale):
     return (((grad * scale).bfloat16() == 0) & nonzero).sum().item() / nonzero.sum().item()
 
 
+def below_smallest_subnormal(grad, scale):
+    nonzero = grad != 0
+    return (((grad * scale).abs() < 2.0**-24) & nonzero).sum().item() / nonzero.sum().item()
+
+
+def below_smallest_normal(grad, scale):
+    nonzero = grad != 0
+    return (((grad * scale).abs() < 2.0**-14) & nonzero).sum().item() / nonzero.sum().item()
+
+
 def a_count(grad, scale):
     return float((((grad * scale).half() == 0) & (grad != 0)).sum().item())
 
@@ -270,6 +309,8 @@ def a_count(grad, scale):
         (counts_zeros_too, "exactly zero before the conversion"),
         (bfloat16, "bfloat16"),
         (a_count, "that is a count"),
+        (below_smallest_subnormal, r"smallest subnormal 2\*\*-24"),
+        (below_smallest_normal, r"smallest normal 2\*\*-14"),
         (lambda grad, scale: 0.5, "expected"),
         (lambda grad, scale: ..., "not filled in yet"),
     ],
@@ -346,14 +387,22 @@ def forgot_the_norm(model, x):
     return model.output(a)
 
 
+def post_norm(model, x):
+    h = model.norms[0](model.hidden[0](x))
+    for norm, layer in zip(model.norms[1:], model.hidden[1:], strict=True):
+        h = norm(h + layer(model.activation(h)))  # the mistake: the norm on the sum
+    return model.output(model.activation(h))
+
+
 @pytest.mark.parametrize(
     ("answer", "diagnosis"),
     [
         (plain_forward, "that is the plain network"),
+        (post_norm, "that is post-norm"),
         (linear_branch, "leaving out the norm and the activation inside the branch"),
         (skip_after_activation, "added the branch to the activation a instead of to the stream"),
         (output_on_stream, "output layer reads activation"),
-        (forgot_the_norm, r"layer_norm=True\) your output differs from model\(x\)"),
+        (forgot_the_norm, r"layer_norm=True\): you left out the norm"),
         (lambda model, x: model(x)[:, 0], "the output has shape"),
         (lambda model, x: None, "not filled in yet"),
         (lambda model, x: 1.0, "should return a tensor"),

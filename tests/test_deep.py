@@ -278,6 +278,13 @@ def test_grad_to_weight_ratios_divide_each_gradient_norm_by_its_weight_norm():
     with torch.no_grad():  # doubling the weights of layer 2 halves its ratio, gradients unchanged
         model.linears[1].weight.mul_(2)
     assert grad_to_weight_ratios(model)[1] == pytest.approx(expected[1] / 2, rel=1e-6)
+    model.zero_grad()  # the ratio scales with the loss (the docstring says so): loss x 100
+    x, t = torch.randn(6, 2), torch.randn(6, 1)
+    nn.functional.mse_loss(model(x), t).backward()
+    once = grad_to_weight_ratios(model)
+    model.zero_grad()
+    (100 * nn.functional.mse_loss(model(x), t)).backward()
+    assert grad_to_weight_ratios(model) == pytest.approx([100 * r for r in once], rel=1e-5)
     with pytest.raises(ValueError, match="backward"):
         grad_to_weight_ratios(make_mlp(3))
     with pytest.raises(TypeError, match="model"):

@@ -26,8 +26,8 @@ def kaiming_leaky_std(fan_in: int, negative_slope: float) -> float:
 def check_kaiming_leaky_std(std_fn: Callable[[int, float], float]) -> None:
     """Compare ``std_fn(fan_in, negative_slope)`` with Kaiming's LeakyReLU formula.
 
-    Diagnoses: ReLU's formula (the negative side ignored), ``1 + alpha`` instead of
-    ``1 + alpha**2`` (``alpha`` = ``negative_slope``),
+    Diagnoses: ReLU's formula (the negative side ignored), ``1 + alpha`` or ``(1 + alpha)**2``
+    instead of ``1 + alpha**2`` (``alpha`` = ``negative_slope``),
     the variance instead of the standard deviation, a missing factor 2, ``fan_out`` confusion
     does not arise (only ``fan_in`` is given).
     """
@@ -54,6 +54,11 @@ def check_kaiming_leaky_std(std_fn: Callable[[int, float], float]) -> None:
             "the negative side scales z by alpha, so it contributes alpha**2 (the square of the "
             "slope) to the second moment, not alpha: use 1 + alpha**2": math.sqrt(
                 2.0 / ((1.0 + a) * fan_in)
+            ),
+            "you squared the sum, (1 + alpha)**2: the two halves add their second moments "
+            "separately, 1 * Var(z) / 2 from z > 0 and alpha**2 * Var(z) / 2 from z <= 0, so the "
+            "factor is 1 + alpha**2 (square the slope, not the sum)": math.sqrt(
+                2.0 / ((1.0 + a) ** 2 * fan_in)
             ),
             "you returned the variance: the standard deviation is its square root": reference**2,
             "a factor 2 is missing: LeakyReLU keeps only (1 + alpha**2) / 2 of the second moment, "
@@ -91,7 +96,7 @@ def check_batch_norm(bn_fn: Callable[[torch.Tensor, nn.BatchNorm1d], torch.Tenso
     The module has non-trivial running statistics, scale and shift, so that each ingredient
     shows. Diagnoses: batch statistics in eval mode, running statistics in train mode, the
     unbiased variance, normalising over the units (layer norm) instead of the batch, a
-    forgotten ``eps``, a forgotten scale and shift.
+    forgotten ``eps``, ``eps`` outside the square root, a forgotten scale and shift.
     """
     gen = torch.Generator().manual_seed(0)
     x = 2.0 + 3.0 * torch.randn(8, 5, generator=gen)
@@ -178,6 +183,11 @@ def _bn_diagnoses(
                 w * (x - mean) / torch.sqrt(var) + b,
             ),
             (
+                "you added eps outside the square root, sqrt(var) + eps: batch norm divides by "
+                "sqrt(var + bn.eps), eps inside the root",
+                w * (x - mean) / (torch.sqrt(var) + eps) + b,
+            ),
+            (
                 "you forgot the learned scale and shift: multiply by bn.weight, then add bn.bias",
                 (x - mean) / torch.sqrt(var + eps),
             ),
@@ -194,27 +204,25 @@ def _bn_diagnoses(
 SETTINGS: tuple[str, ...] = ("plain", "clipped", "batch norm")
 
 
-def is_stable_reference(lr: float, setting: str, X: torch.Tensor, y: torch.Tensor) -> bool:
-    """The reference experiment of exercise 3.
+def end_loss_reference(lr: float, setting: str, X: torch.Tensor, y: torch.Tensor) -> float:
+    """The reference experiment of exercise 3: the MSE on all of ``X`` at the end of training.
 
     A 10-layer ReLU MLP (width 32, Kaiming init, seed 0; with ``nn.BatchNorm1d`` for
     ``"batch norm"``) takes 20 plain SGD steps on the batches ``X[20k : 20k + 20]`` in order
-    (two passes over 200 samples), clipping the total gradient norm to 1 for ``"clipped"``. It
-    is stable if every batch loss is finite and the MSE on all of ``X`` (in train mode) ends below
-    where it started.
+    (two passes over 200 samples), clipping the total gradient norm to 1 for ``"clipped"``.
+    Returns ``inf`` if a batch loss is not finite (training stops there), else the MSE on all of
+    ``X`` after the last step, in train mode.
     """
     from helpers.deep import make_mlp
 
     torch.manual_seed(0)
     model = make_mlp(10, activation="relu", init="kaiming", batch_norm=setting == "batch norm")
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    with torch.no_grad():
-        start = nn.functional.mse_loss(model(X).squeeze(1), y).item()
     for step in range(20):
         i = 20 * (step % 10)
         loss = nn.functional.mse_loss(model(X[i : i + 20]).squeeze(1), y[i : i + 20])
         if not math.isfinite(loss.item()):
-            return False
+            return math.inf
         optimizer.zero_grad()
         loss.backward()
         if setting == "clipped":
@@ -222,7 +230,28 @@ def is_stable_reference(lr: float, setting: str, X: torch.Tensor, y: torch.Tenso
         optimizer.step()
     with torch.no_grad():
         end = nn.functional.mse_loss(model(X).squeeze(1), y).item()
-    return math.isfinite(end) and end < start
+    return end if math.isfinite(end) else math.inf
+
+
+def is_stable_reference(lr: float, setting: str, X: torch.Tensor, y: torch.Tensor) -> bool:
+    """Whether :func:`end_loss_reference` ends below ``var(y)``, the MSE of predicting the mean.
+
+    Every batch loss must be finite and the final MSE on all of ``X`` below ``var(y)`` (biased):
+    a run that stays finite but ends worse than the best constant prediction is not stable
+    training, only a bounded failure.
+    """
+    return end_loss_reference(lr, setting, X, y) < y.var(unbiased=False).item()
+
+
+def _end_description(lr: float, setting: str, X: torch.Tensor, y: torch.Tensor) -> str:
+    end = end_loss_reference(lr, setting, X, y)
+    var_y = y.var(unbiased=False).item()
+    if not math.isfinite(end):
+        return "a batch loss is not finite"
+    return (
+        f"it ends at loss {end:.3g}, not below var(y) = {var_y:.3g}: finite, but worse than "
+        "predicting the mean"
+    )
 
 
 def check_largest_stable_lr(
@@ -254,11 +283,12 @@ def check_largest_stable_lr(
             if below is not None and is_stable_reference(below, setting, X, y):
                 raise ExerciseError(
                     f"lr_max[{setting!r}] = {got}: that is the first learning rate that is NOT "
-                    f"stable (one step too far); the largest stable one is {below}"
+                    f"stable (one step too far: {_end_description(got, setting, X, y)}); the "
+                    f"largest stable one is {below}"
                 )
             raise ExerciseError(
-                f"lr_max[{setting!r}] = {got}, but training at that rate is not stable (a batch "
-                "loss is not finite, or the loss does not fall)"
+                f"lr_max[{setting!r}] = {got}, but training at that rate is not stable "
+                f"({_end_description(got, setting, X, y)})"
             )
         for larger in grid[i + 1 :]:
             if is_stable_reference(larger, setting, X, y):
@@ -275,12 +305,16 @@ def check_largest_stable_lr(
 # --- exercise 4: clipping by norm and by value --------------------------------------------------
 
 
-def check_clipped_cosines(fn: Callable[[torch.Tensor, float, float], tuple[float, float]]) -> None:
-    """Compare ``fn(grad, max_norm, clip_value)`` = (cos by norm, cos by value) with the reference.
+def check_clipped_cosines(
+    fn: Callable[[torch.Tensor, float, float], tuple[float, float, float]],
+) -> None:
+    """Compare ``fn(grad, max_norm, clip_value)`` = (cos by norm, cos by value, norm after clipping
+    by norm) with the reference, on a gradient above ``max_norm`` and on one below it.
 
     Diagnoses: clipping ``grad`` in place (so it is compared with itself), swapped order, value
     clipping that loses the sign, a vector instead of a number, the dot product instead of the
-    cosine.
+    cosine, and norm clipping that always rescales to ``max_norm`` (it must leave a gradient
+    whose norm is below ``max_norm`` unchanged; the cosine alone cannot tell).
     """
     gen = torch.Generator().manual_seed(0)
     grad = torch.randn(1000, generator=gen) * torch.logspace(-3, 2, 1000)  # large and small parts
@@ -295,10 +329,12 @@ def check_clipped_cosines(fn: Callable[[torch.Tensor, float, float], tuple[float
             "compares the clipped vector with itself. Clip a copy: grad.clamp(...) without the "
             "underscore returns a new tensor"
         )
-    if not isinstance(answer, tuple) or len(answer) != 2:
-        raise ExerciseError("clipped_cosines should return a pair (cos_by_norm, cos_by_value)")
+    if not isinstance(answer, tuple) or len(answer) != 3:
+        raise ExerciseError(
+            "clipped_cosines should return three numbers (cos_by_norm, cos_by_value, norm_by_norm)"
+        )
     values = []
-    for name, v in zip(("cos_by_norm", "cos_by_value"), answer, strict=True):
+    for name, v in zip(("cos_by_norm", "cos_by_value", "norm_by_norm"), answer, strict=True):
         require_filled(name, v)
         if isinstance(v, torch.Tensor):
             if v.numel() != 1:
@@ -312,13 +348,35 @@ def check_clipped_cosines(fn: Callable[[torch.Tensor, float, float], tuple[float
     by_norm = grad * min(1.0, max_norm / grad.norm().item())
     by_value = grad.clamp(-clip_value, clip_value)
     ref = (cos(grad, by_norm, dim=0).item(), cos(grad, by_value, dim=0).item())
-    if all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip(values, ref, strict=True)):
+    if all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip(values[:2], ref, strict=True)):
+        if not math.isclose(values[2], by_norm.norm().item(), rel_tol=1e-4):
+            raise ExerciseError(
+                f"the norm-clipped gradient should have norm max_norm = {max_norm:g} (its norm was "
+                f"{grad.norm().item():.3g}), got {values[2]:.4g}"
+            )
+        small = grad * (0.5 * max_norm / grad.norm().item())  # norm 0.5: below max_norm
+        small_answer = fn(small.clone(), max_norm, clip_value)
+        require_filled("clipped_cosines(...)", small_answer)
+        small_norm = float(small_answer[2])
+        if not math.isclose(small_norm, small.norm().item(), rel_tol=1e-4):
+            if math.isclose(small_norm, max_norm, rel_tol=1e-4):
+                raise ExerciseError(
+                    f"on a gradient of norm {small.norm().item():.3g} < max_norm = {max_norm:g} "
+                    f"your norm clipping returns norm {small_norm:.4g}: it always rescales to "
+                    "max_norm (that is normalising, not clipping). clip_grad_norm_ scales only "
+                    "when the norm exceeds max_norm: multiply by min(1, max_norm / norm)"
+                )
+            raise ExerciseError(
+                f"on a gradient of norm {small.norm().item():.3g} < max_norm = {max_norm:g} the "
+                f"norm-clipped vector must be unchanged, but you return norm {small_norm:.4g}"
+            )
         correct(
             f"cosine by norm {ref[0]:.4f} (the direction is kept), by value {ref[1]:.3f}: "
-            "a different direction, though still downhill (every entry keeps its sign)."
+            "a different direction, though still downhill (every entry keeps its sign); a "
+            "gradient below max_norm keeps its norm."
         )
         return
-    if all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip(values, ref[::-1], strict=True)):
+    if all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip(values[:2], ref[::-1], strict=True)):
         raise ExerciseError("you returned (by value, by norm): the order is (by norm, by value)")
     lost_sign = cos(grad, grad.abs().clamp(max=clip_value), dim=0).item()
     if math.isclose(values[1], lost_sign, abs_tol=1e-4) or math.isclose(
@@ -355,7 +413,8 @@ def check_fp16_zero_fraction(
     """Compare ``fn(grad, scale)`` with the reference on gradients spread over many decades.
 
     Diagnoses: scaling after the conversion (too late), counting entries that were zero
-    already, bfloat16 instead of float16, a count instead of a fraction. When the answer is
+    already, bfloat16 instead of float16, a threshold at float16's smallest subnormal or smallest
+    normal instead of the rounding itself, a count instead of a fraction. When the answer is
     right and ``grad_to_report`` is given, the confirmation also reports ``fn`` on it at scales
     1 and ``2**12``.
     """
@@ -387,6 +446,16 @@ def check_fp16_zero_fraction(
             .item(),
             "you converted to bfloat16, which has float32's exponent range; the exercise is "
             "about float16 (.half())": (((grad * scale).bfloat16() == 0) & nonzero).sum().item()
+            / nonzero.sum().item(),
+            "you compared |scale * grad| with float16's smallest subnormal 2**-24 (about 6e-8): "
+            "rounding to the nearest float16 sends only |x| <= 2**-25, half of it, to 0; convert "
+            "with .half() and compare with 0": (((grad * scale).abs() < 2.0**-24) & nonzero)
+            .sum()
+            .item()
+            / nonzero.sum().item(),
+            "you compared |scale * grad| with float16's smallest normal 2**-14 (about 6.1e-5): "
+            "values between 2**-25 and 2**-14 become subnormal, not zero; convert with .half() "
+            "and compare with 0": (((grad * scale).abs() < 2.0**-14) & nonzero).sum().item()
             / nonzero.sum().item(),
             "that is a count: divide by the number of nonzero entries to get a fraction": float(
                 (((grad * scale).half() == 0) & nonzero).sum().item()
@@ -426,9 +495,14 @@ def _residual_mistakes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, tor
     """(diagnosis, output) of the typical wrong residual forward passes."""
 
     def run(kind: str) -> torch.Tensor:
+        if kind == "post-norm":  # h = norm(h + linear(activation(h))): the norm on the sum
+            h = model.norms[0](model.hidden[0](x))
+            for norm, layer in zip(model.norms[1:], model.hidden[1:], strict=True):
+                h = norm(h + layer(model.activation(h)))
+            return model.output(model.activation(h))
         h = model.hidden[0](x)
         for i, norm in enumerate(model.norms):
-            a = model.activation(norm(h))
+            a = model.activation(h if kind == "no norm" else norm(h))
             if i + 1 < len(model.hidden):
                 layer = model.hidden[i + 1]
                 if kind == "no skip":
@@ -460,6 +534,17 @@ def _residual_mistakes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, tor
             run("skip after activation"),
         ),
         (
+            "you left out the norm: each block's branch starts with norm(h), "
+            "h = h + linear(activation(norm(h))), and so does the output layer's input",
+            run("no norm"),
+        ),
+        (
+            "that is post-norm, h = norm(h + branch), the norm after the addition (the original "
+            "ResNet and transformer): make_mlp puts the norm first inside the branch (pre-norm), "
+            "h = h + linear(activation(norm(h))), so the stream h itself is never normalised",
+            run("post-norm"),
+        ),
+        (
             "the output layer reads activation(norm(h)) of the last block, not the stream h "
             "itself: apply the last norm and activation before model.output",
             run("output on h"),
@@ -472,8 +557,9 @@ def check_residual_forward(fn: Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
     Three networks with ``skip=True`` are tried (tanh, sigmoid with layer norm, ReLU with batch
     norm in eval mode), so that a forgotten norm shows. Diagnoses: no skip (the plain network), a
-    branch without its norm and activation, the skip added to the activation instead of the
-    stream, the output layer applied to the stream instead of the last activation.
+    branch without its norm and activation, no norm at all, post-norm (the norm on the sum), the
+    skip added to the activation instead of the stream, the output layer applied to the stream
+    instead of the last activation.
     """
     from helpers.deep import make_mlp
 
