@@ -66,6 +66,7 @@ def badge_markdown(notebook: str, repository: str, branch: str) -> str:
 
 
 def setup_source(repository: str, branch: str) -> str:
+    """The Colab setup cell's code, written as ruff formats it (``make lint`` checks notebooks)."""
     return (
         "# Colab only: install the course's helpers package, leaving Colab's own packages alone.\n"
         "import sys\n"
@@ -73,11 +74,9 @@ def setup_source(repository: str, branch: str) -> str:
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        "    subprocess.run(\n"
-        '        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",\n'
-        f'         "git+{repository}@{branch}"],\n'
-        "        check=True,\n"
-        "    )"
+        f'    course = "git+{repository}@{branch}"\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", course]\n'
+        "    subprocess.run(pip, check=True)"
     )
 
 
