@@ -33,6 +33,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
@@ -217,7 +219,12 @@ def build() -> Path:
     copy_mathjax(static)
     (SOURCE / "notebooks").mkdir()
     (SOURCE / "student").mkdir()
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    # Computing the demos' frames runs notebooks: two at a time, one kernel per core; each run
+    # fills the cache that site_notebook then reads.
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        list(pool.map(demo_frames, notebooks))
+    for path in notebooks:
         nbformat.write(site_notebook(path, static), SOURCE / "notebooks" / path.name)
         student = student_edition(nbformat.read(path, as_version=4))
         nbformat.write(student, SOURCE / "student" / path.name)
