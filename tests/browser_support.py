@@ -290,6 +290,9 @@ def run_notebook(page, report: NotebookReport, timeout: float = 150.0) -> None:
     """Run every cell of the notebook open in ``page`` (see :class:`LabTab`), as a student does,
     and record in ``report`` what the page shows."""
     wait_for(lambda: kernel_ready(page, report), 90, "the kernel to start")
+    # Solution and plumbing cells are stored collapsed; a collapsed cell shows no prompt, so
+    # no execution count to check: show every cell's code first.
+    click_menu(page, "View", "Expand All Code")
     # Fresh outputs only: clear what the file stores, then run everything.
     click_menu(page, "Edit", "Clear Outputs of All Cells")
     wait_for(
