@@ -219,6 +219,14 @@ def test_every_page_loads_cleanly_and_is_accessible(browser, server, axe_source,
     assert not violations, violations
 
 
+@pytest.mark.parametrize("page_path", NOTEBOOK_PAGES)
+def test_solutions_are_behind_a_show_code_toggle(page_path):
+    page = (SITE / page_path).read_text()
+    solutions = page.count('class="cell tag_solution')
+    assert solutions > 0, "no solution cell on the page"
+    assert page.count('class="cell tag_solution tag_hide-input') == solutions
+
+
 def test_the_notebook_pages_have_their_kernel_free_demos():
     demos = sum((SITE / page).read_text().count('class="tnn-demo"') for page in NOTEBOOK_PAGES)
     assert demos >= 3, f"only {demos} kernel-free demos on the notebook pages"

@@ -11,6 +11,7 @@ the text. What the site needs beyond the notebooks is made here, in a copy (buil
   are computed once by running the notebook and moving the controls (tools/widget_check.py's
   ``frames``) and kept in build/site-frames/ until the notebook or helpers change; the page shows
   them with a slider per control (site/_static/demos.js);
+- solution and widget-wiring cells show behind a "show code" toggle (myst-nb's ``hide-input``);
 - cell attachments (images pasted into markdown) become files;
 - MathJax is copied from the npm package into the site, so that no page loads anything from
   elsewhere (the package is fetched once from the npm registry into ~/.cache/tnn-site/).
@@ -191,6 +192,9 @@ def site_notebook(path: Path, static: Path) -> nbformat.NotebookNode:
             )
         if cell.cell_type != "code":
             continue
+        if {"solution", "plumbing"} & set(cell.metadata.get("tags", [])):
+            # shown behind a "show code" toggle, as JupyterLab and Colab collapse them
+            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
         alt = caption_after(nb.cells, index)
         stored_id = view_id(cell)
         if stored_id:
