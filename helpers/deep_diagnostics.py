@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from helpers._checks import check_number
-from helpers.deep import DeepMLP, _check_model_and_input
+from helpers.deep import DeepMLP, _check_model_and_input, layer_grad_norms
 
 
 def grad_to_weight_ratios(model: nn.Module) -> list[float]:
@@ -32,18 +32,12 @@ def grad_to_weight_ratios(model: nn.Module) -> list[float]:
         TypeError: if ``model`` is not an ``nn.Module``.
         ValueError: if ``model`` has no linear layer, or a layer has no gradient yet.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    grad_norms = layer_grad_norms(model)  # checks the model and that every layer has a gradient
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise ValueError("model has no nn.Linear layer")
-    ratios = []
-    for i, layer in enumerate(linears):
-        if layer.weight.grad is None:
-            raise ValueError(f"linear layer {i} has no gradient: call loss.backward() first")
-        grad = layer.weight.grad.detach().double().norm().item()
-        ratios.append(grad / layer.weight.detach().double().norm().item())
-    return ratios
+    return [
+        grad / layer.weight.detach().double().norm().item()
+        for grad, layer in zip(grad_norms, linears, strict=True)
+    ]
 
 
 def saturated_fractions(model: DeepMLP, x: torch.Tensor, level: float = 0.1) -> list[float]:
