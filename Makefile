@@ -77,7 +77,6 @@ student: $(STAMP)
 colab-check: $(STAMP)
 	$(BIN)/python -m tools.colab_check
 
-# The checks of .pre-commit-config.yaml, changing nothing.
 # The website in build/site/ (tools/site.py; open build/site/index.html). Its build tools are
 # installed into .venv on first use, from requirements-site.txt.
 SITE_STAMP := $(VENV)/.site-installed
@@ -88,6 +87,7 @@ $(SITE_STAMP): $(STAMP) requirements-site.txt
 site: $(SITE_STAMP)
 	$(BIN)/python -m tools.site
 
+# The checks of .pre-commit-config.yaml, changing nothing.
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests tools notebooks
 	$(BIN)/ruff format --check helpers tests tools notebooks

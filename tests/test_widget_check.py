@@ -67,3 +67,24 @@ def test_frames_give_one_image_per_value_of_each_control_of_a_demo(shell):
 def test_sweep_values_span_the_range_with_at_most_most_values(shell, control, count, ends):
     labels = [label for _, _, label in widget_check.sweep_values(control, most=12)]
     assert len(labels) == count and (labels[0], labels[-1]) == ends
+
+
+def test_frames_draw_no_picture_they_do_not_keep(shell):
+    drawn = []
+
+    class Figure:  # stands for a matplotlib figure: its PNG costs a render
+        def __init__(self, text):
+            self.text = text
+
+        def _repr_png_(self):
+            drawn.append(self.text)
+            return self.text.encode()
+
+    demo = ipywidgets.interactive(
+        lambda k: display(Figure(f"k {k}")), k=ipywidgets.IntSlider(min=0, max=3, value=0)
+    )
+    drawn.clear()  # the demo's first drawing, at k = 0
+    (k,) = widget_check.frames(demo.model_id)
+    assert len(k["frames"]) == 4 and all(k["frames"])
+    assert drawn == ["k 0", "k 1", "k 2", "k 3"], "the moves away from and back to k = 0 draw none"
+    assert demo.kwargs_widgets[0].value == 0

@@ -225,9 +225,12 @@ def build() -> Path:
     (SOURCE / "student").mkdir()
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     # Computing the demos' frames runs notebooks: two at a time, one kernel per core; each run
-    # fills the cache that site_notebook then reads.
+    # fills the cache that site_notebook then reads. The largest notebooks start first: their
+    # figures make them both large and slow to run and to sweep, and a slow one started last
+    # would leave a core idle while it finishes.
+    largest_first = sorted(notebooks, key=lambda path: path.stat().st_size, reverse=True)
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-        list(pool.map(demo_frames, notebooks))
+        list(pool.map(demo_frames, largest_first))
     for path in notebooks:
         nbformat.write(site_notebook(path, static), SOURCE / "notebooks" / path.name)
         student = student_edition(nbformat.read(path, as_version=4))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 
 import ipywidgets
 from IPython import get_ipython
@@ -183,12 +184,14 @@ def frames(model_id: str, most: int = 12) -> list[dict]:
             shots, labels = [], []
             for name, value, label in settings:
                 if getattr(control, name) == value:  # setting it again would not redraw
-                    setattr(control, name, next(v for _, v, _ in settings if v != value))
+                    with no_images(shell):
+                        setattr(control, name, next(v for _, v, _ in settings if v != value))
                 before = len(images)
                 setattr(control, name, value)
                 shots.append(images[-1] if len(images) > before else None)
                 labels.append(label)
-            setattr(control, trait, start)
+            with no_images(shell):
+                setattr(control, trait, start)
             values = [value for _, value, _ in settings]
             start_index = min(range(len(values)), key=lambda i: _distance(values[i], start))
             found.append(
@@ -202,6 +205,18 @@ def frames(model_id: str, most: int = 12) -> list[dict]:
     finally:
         shell.display_pub.publish = publish
     return found
+
+
+@contextmanager
+def no_images(shell):
+    """While inside: displays draw no PNG (a figure shows as its text), for moves whose picture
+    is not kept; drawing one costs about as much as a frame."""
+    png = shell.display_formatter.formatters["image/png"]
+    enabled, png.enabled = png.enabled, False
+    try:
+        yield
+    finally:
+        png.enabled = enabled
 
 
 def _distance(a, b) -> float:
