@@ -19,7 +19,7 @@ export PYTHONHASHSEED  := 0
 # .pyc files; with PYTHONDONTWRITEBYTECODE set it rewrites them in every process, every run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup browser-deps lab test check-outputs outputs stress lint bench clean student colab-check site
+.PHONY: setup browser-deps lab test check-outputs outputs stress lint bench clean student publish-student colab-check site
 
 setup: $(STAMP)
 
@@ -72,6 +72,11 @@ bench: $(STAMP)
 # The student edition in build/student/ (exercises as starters), each notebook run and checked.
 student: $(STAMP)
 	$(BIN)/python -m tools.exercises --verify
+
+# The same, then committed to the local branch [tool.course] student-branch ("student"), which
+# the student edition's Colab badges open once it is pushed: git push origin student.
+publish-student: $(STAMP)
+	$(BIN)/python -m tools.exercises --verify --publish
 
 # Every notebook in replicas of Colab's runtimes (tools/colab_check.py; cached in ~/.cache/tnn-colab).
 colab-check: $(STAMP)

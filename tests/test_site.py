@@ -3,9 +3,10 @@
 Every page loads with no console error and no failed request, asks nothing of any other machine,
 gives every image a text alternative and leaves no raw ``$...$`` math; search finds a term of the
 course; each kernel-free demo shows another frame when its slider moves; every internal link and
-anchor resolves; and axe-core (the npm package, run in the page) finds no serious or critical
-accessibility violation. Skipped when the site is not built, except in CI (``CI`` set), where
-.ci/run builds it first.
+anchor resolves; each notebook page opens the notebook and its student edition in Colab and
+offers both as downloads; and axe-core (the npm package, run in the page) finds no serious or
+critical accessibility violation. Skipped when the site is not built, except in CI (``CI`` set),
+where .ci/run builds it first.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+import nbformat
 import pytest
+
+from tools.course import colab_url, course_location, student_branch
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "build" / "site"
@@ -91,6 +95,27 @@ def test_every_internal_link_and_anchor_resolves(page):
             if url.fragment not in parsed(file.relative_to(SITE).as_posix()).ids:
                 broken.append(f"{target}: no such anchor")
     assert not broken, f"{page}: {broken}"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_each_notebook_page_opens_both_editions_in_colab_and_offers_both(page):
+    repository, branch = course_location()
+    notebook = f"notebooks/{Path(page).stem}.ipynb"
+    targets = parsed(page).targets
+    assert colab_url(notebook, repository, branch) in targets, "Open in Colab"
+    assert colab_url(notebook, repository, student_branch()) in targets, "the student edition"
+    downloads = {
+        target: nbformat.read((SITE / page).parent / unquote(target), as_version=4)
+        for target in targets
+        if "_downloads/" in target and target.endswith(Path(notebook).name)
+    }
+    tagged = sorted(
+        tag
+        for nb in downloads.values()
+        for tag in ("solution", "starter")
+        if any(tag in c.metadata.get("tags", []) for c in nb.cells)
+    )
+    assert tagged == ["solution", "starter"], "one download with the solutions, one without"
 
 
 @pytest.fixture(scope="module")

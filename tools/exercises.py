@@ -15,24 +15,36 @@ from ``helpers.checks``.
   replaced by a starter: a top-level assignment ``name = expr`` becomes ``name = ...``, anything
   else becomes ``...``; the code around it (a ``def`` line, setup, the check call) stays, and so
   the check, run on the unfilled starter, tells the student to fill it in. Its outputs go.
+- ``for_students(nb, notebook)``: the student edition as handed out: ``student_edition(nb)`` with
+  its Colab badge opening ``notebook`` on the student branch (``[tool.course] student-branch``);
+  its setup cell still installs ``helpers`` from the course's own branch.
+- ``publish(files, branch)``: commit the student edition, with a README that lists it, as the whole
+  tree of a local branch, on top of that branch's last commit; the working tree, the index and
+  HEAD stay as they are. Pushing the branch (``git push origin student``) publishes it, and its
+  Colab badges then open.
 - ``format_problems(nb)``: what breaks those rules, for the tests.
 
     python -m tools.exercises            # write the student edition to build/student/
     python -m tools.exercises --verify   # ... and run it: starters fail only with the check
+    python -m tools.exercises --verify --publish  # ... and commit it to the student branch
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
+import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import nbformat
 
 from tools import ROOT
+from tools.course import BADGE_ID, badge_markdown, course_location, student_branch
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_TITLE = "# @title Solution"
@@ -117,6 +129,75 @@ def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata.get("jupyter", {}).pop("source_hidden", None)
         cell.metadata["tags"] = [t for t in tags(cell) if t != "solution"] + ["starter"]
     return student
+
+
+def for_students(nb: nbformat.NotebookNode, notebook: str) -> nbformat.NotebookNode:
+    """``student_edition(nb)`` as handed out: its Colab badge opens ``notebook`` (a path such as
+    ``notebooks/01_backpropagation.ipynb``) on the student branch, and says which edition it is."""
+    student = student_edition(nb)
+    repository, branch = course_location()
+    badge = next((c for c in student.cells if c.get("id") == BADGE_ID), None)
+    if badge is None:
+        raise ValueError(f"{notebook}: no Colab badge cell (id {BADGE_ID!r}) to point elsewhere")
+    badge.source = (
+        f"{badge_markdown(notebook, repository, student_branch())} "
+        f"*Student edition: the exercises are yours to fill in, and each check says what is "
+        f"wrong. The worked solutions are in the notebooks of the `{branch}` branch.*"
+    )
+    return student
+
+
+def branch_readme(titles: dict[str, str], source: str) -> str:
+    """The student branch's README.md: what it is, and each notebook (``path -> title``) with
+    its Colab badge."""
+    repository, branch = course_location()
+    lines = [
+        "# Training Neural Networks: the student edition",
+        "",
+        f"Written by `make publish-student` from `{branch}` at {source}; do not edit it here.",
+        "Each exercise is a starter to fill in, followed by a check that tells you what is wrong.",
+        f"The worked solutions, and the course itself, are on the [`{branch}` branch]"
+        f"({repository}/tree/{branch}).",
+        "",
+    ]
+    for number, (path, title) in enumerate(titles.items(), start=1):
+        badge = badge_markdown(path, repository, student_branch())
+        lines.append(f"{number}. {badge} [{title}]({path})")
+    return "\n".join(lines) + "\n"
+
+
+def git(repo: Path, *args: str, stdin: bytes | None = None, index: Path | None = None) -> str:
+    """Run ``git args`` in ``repo`` (with ``index`` as its index file); return its output."""
+    env = os.environ | ({"GIT_INDEX_FILE": str(index)} if index else {})
+    done = subprocess.run(
+        ["git", *args], cwd=repo, input=stdin, env=env, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.decode().strip()}")
+    return done.stdout.decode().strip()
+
+
+def publish(files: dict[str, bytes], branch: str, message: str, repo: Path = ROOT) -> str | None:
+    """Commit ``files`` (path in the branch -> content) as the whole tree of ``branch`` in the
+    git repository ``repo``, on top of the branch's last commit (so that pushing it is a fast
+    forward); create the branch if it is new. The working tree, the index and HEAD are not
+    touched. Returns the new commit, or None when the branch already holds exactly ``files``."""
+    ref = f"refs/heads/{branch}"
+    try:
+        parent = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except RuntimeError:
+        parent = ""
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / "index"
+        for path, content in sorted(files.items()):
+            blob = git(repo, "hash-object", "-w", "--stdin", stdin=content)
+            git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", index=index)
+        tree = git(repo, "write-tree", index=index)
+    if parent and git(repo, "rev-parse", f"{parent}^{{tree}}") == tree:
+        return None
+    commit = git(repo, "commit-tree", tree, *(["-p", parent] if parent else []), "-m", message)
+    git(repo, "update-ref", ref, commit, parent or "0" * 40)
+    return commit
 
 
 def format_problems(nb: nbformat.NotebookNode) -> list[str]:
@@ -216,20 +297,46 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the student edition of the notebooks.")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "student")
     parser.add_argument("--verify", action="store_true", help="run each one and check it")
+    parser.add_argument(
+        "--publish", action="store_true", help="then commit it all to the student branch"
+    )
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if args.publish and (args.notebooks or not args.verify):
+        parser.error("--publish takes every notebook, with --verify")
     args.out.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for path in args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb")):
+    problems, files, titles = [], {}, {}
+    for path in paths:
         nb = nbformat.read(path, as_version=4)
         target = args.out / path.name
-        nbformat.write(student_edition(nb), target)
+        nbformat.write(for_students(nb, f"notebooks/{path.name}"), target)
         found = verify(target) if args.verify else []
         problems += found
         print(f"{target}: {'ok' if not found else f'{len(found)} problem(s)'}")
+        files[f"notebooks/{path.name}"] = target.read_bytes()
+        titles[f"notebooks/{path.name}"] = title_of(nb) or path.stem
     for problem in problems:
         print(f"  {problem}")
-    return 1 if problems else 0
+    if problems or not args.publish:
+        return 1 if problems else 0
+    source = git(ROOT, "rev-parse", "--short", "HEAD")
+    files["README.md"] = branch_readme(titles, source).encode()
+    branch = student_branch()
+    commit = publish(files, branch, f"The student edition of {source}")
+    print(f"{branch}: " + (f"now {commit[:12]}" if commit else "unchanged"))
+    print(f"Publish it: git push origin {branch}")
+    return 0
+
+
+def title_of(nb: nbformat.NotebookNode) -> str | None:
+    """The notebook's title: its first ``# `` heading."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line.removeprefix("# ").strip()
+    return None
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 The pages show the notebooks with their stored outputs, the tested ones: nothing is executed for
 the text. What the site needs beyond the notebooks is made here, in a copy (build/site-src/):
 
-- the Colab badge cell becomes a line of links: Open in Colab, this notebook, its student edition
-  (built by tools/exercises.py, offered as a download);
+- the Colab badge cell becomes a line of links: Open in Colab, this notebook, and its student
+  edition (built by tools/exercises.py) in Colab and as a download;
 - every figure gets its caption (the ``*Figure:*`` markdown cell after it) as its text
   alternative;
 - every interactive demo becomes a kernel-free one: its frames, one per value of each control,
@@ -41,9 +41,9 @@ from pathlib import Path
 import nbformat
 
 from tools import ROOT
-from tools.exercises import student_edition
+from tools.course import BADGE_ID, colab_url, course_location, student_branch
+from tools.exercises import for_students
 from tools.run_notebooks import client_for
-from tools.sync_notebooks import colab_url, course_location
 
 BUILD = ROOT / "build"
 SOURCE, OUTPUT, FRAMES = BUILD / "site-src", BUILD / "site", BUILD / "site-frames"
@@ -176,11 +176,13 @@ def site_notebook(path: Path, static: Path) -> nbformat.NotebookNode:
     frames = demo_frames(path)
     attachments = static / "attachments"
     for index, cell in enumerate(nb.cells):
-        if cell.get("id") == "colab-badge":
+        if cell.get("id") == BADGE_ID:
             url = colab_url(f"notebooks/{path.name}", repository, branch)
+            student_url = colab_url(f"notebooks/{path.name}", repository, student_branch())
             cell.source = (
                 f"[Open in Colab]({url}) · {{download}}`Download this notebook <{path.name}>` · "
-                f"{{download}}`Download the student edition <../student/{path.name}>`"
+                f"Student edition: [open in Colab]({student_url}), "
+                f"{{download}}`download <../student/{path.name}>`"
             )
             continue
         for name, data in cell.pop("attachments", {}).items():
@@ -233,7 +235,7 @@ def build() -> Path:
         list(pool.map(demo_frames, largest_first))
     for path in notebooks:
         nbformat.write(site_notebook(path, static), SOURCE / "notebooks" / path.name)
-        student = student_edition(nbformat.read(path, as_version=4))
+        student = for_students(nbformat.read(path, as_version=4), f"notebooks/{path.name}")
         nbformat.write(student, SOURCE / "student" / path.name)
     shutil.rmtree(OUTPUT, ignore_errors=True)
     command = [sys.executable, "-m", "sphinx", "-q", "-W", "--keep-going", "-b", "html"]

@@ -6,7 +6,7 @@
         # a fork: writes the new address into pyproject.toml, then re-renders everything
 
 The repository's address is written once, ``[project.urls] Repository`` in pyproject.toml, and
-the branch beside it in ``[tool.course]``.
+the branch beside it in ``[tool.course]`` (read by tools/course.py).
 Each notebook starts with a markdown cell of id ``colab-badge`` (the badge) and its first code
 cell has id ``colab-setup``: in Colab it installs ``helpers`` from the repository without its
 dependencies, so Colab's own torch, matplotlib and ipywidgets stay as they are; elsewhere it does
@@ -24,17 +24,15 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import nbformat
 
 from tools import ROOT
+from tools.course import BADGE_ID, badge_markdown, colab_url, course_location
 from tools.exercises import collapse
 
-BADGE_ID = "colab-badge"
 SETUP_ID = "colab-setup"
-BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 README = ROOT / "README.md"
 LIST_START, LIST_END = "<!-- notebooks:start -->", "<!-- notebooks:end -->"
 # A list entry: "1. " then an optional badge (rendered here) then the link to the notebook.
@@ -44,25 +42,6 @@ ENTRY = re.compile(
     r"(?P<link>\[[^\]]*\]\((?P<path>notebooks/[^)\s]+\.ipynb)\))",
     re.MULTILINE,
 )
-
-
-def course_location(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str]:
-    """The repository URL (https://github.com/OWNER/NAME) and branch from pyproject.toml."""
-    config = tomllib.loads(pyproject.read_text())
-    repository = config["project"]["urls"]["Repository"]
-    return repository.rstrip("/"), config["tool"]["course"]["branch"]
-
-
-def colab_url(notebook: str, repository: str, branch: str) -> str:
-    """The Colab address that opens ``notebook`` (a path relative to the repository root)."""
-    if not repository.startswith("https://github.com/"):
-        raise ValueError(f"Colab opens notebooks from GitHub only, not {repository}")
-    owner_name = repository.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}"
-
-
-def badge_markdown(notebook: str, repository: str, branch: str) -> str:
-    return f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(notebook, repository, branch)})"
 
 
 def setup_source(repository: str, branch: str) -> str:
