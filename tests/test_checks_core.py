@@ -11,9 +11,15 @@ def test_an_unfilled_answer_is_refused_with_a_message_that_says_to_fill_it(value
         require_filled("lr_max", value)
 
 
-@pytest.mark.parametrize("value", [0, 0.0, False, "", [], 1.5])
+@pytest.mark.parametrize("value", [(..., ...), [..., ..., ...]])
+def test_a_starter_returning_only_ellipses_is_unfilled(value):
+    with pytest.raises(ExerciseError, match=r"step\(\.\.\.\) is not filled in yet"):
+        require_filled("step(...)", value)
+
+
+@pytest.mark.parametrize("value", [0, 0.0, False, "", [], 1.5, (None, None), (..., 1.0)])
 def test_a_filled_answer_passes_even_when_falsy(value):
-    require_filled("x", value)
+    require_filled("x", value)  # (None, None) can be an answer; (..., 1.0) is checked part by part
 
 
 def test_exercise_error_is_an_assertion_error_so_a_failed_check_reads_as_a_failed_check():

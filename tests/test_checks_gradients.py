@@ -156,6 +156,13 @@ def test_stable_means_ending_below_var_y_and_a_finite_failure_is_named():
         g.check_largest_stable_lr(answer, X, Y, LRS)
 
 
+def test_an_is_stable_that_never_says_false_is_named():
+    # the starter's `return ...` is truthy: every rate of the grid looks stable
+    answer = dict.fromkeys(("plain", "clipped", "batch norm"), max(LRS))
+    with pytest.raises(ExerciseError, match="is_stable is not filled in yet, or it never returns"):
+        g.check_largest_stable_lr(answer, X, Y, LRS)
+
+
 def test_largest_stable_lr_too_small_is_diagnosed(reference_lr_max):
     answer = dict(reference_lr_max)
     answer["batch norm"] = LRS[0]

@@ -338,6 +338,10 @@ def test_unfilled_or_malformed_adamw_steps_are_diagnosed():
         check_adamw_step(lambda w, grad, m, v, t, lr, weight_decay: None)
     with pytest.raises(ExerciseError, match="triple"):
         check_adamw_step(lambda w, grad, m, v, t, lr, weight_decay: w)
+    with pytest.raises(ExerciseError, match=r"adamw_step\(\.\.\.\) is not filled in"):
+        check_adamw_step(lambda w, grad, m, v, t, lr, weight_decay: (..., ..., ...))
+    with pytest.raises(ExerciseError, match="the v that adamw_step returns is not filled in"):
+        check_adamw_step(lambda w, grad, m, v, t, lr, weight_decay: (w, m, ...))
 
 
 # --- exercise 6: inverted dropout --------------------------------------------------------------

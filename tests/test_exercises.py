@@ -27,13 +27,37 @@ def solution_cell(source=SOLUTION, tags=("solution",)):
     return cell
 
 
-def test_a_function_body_becomes_an_ellipsis_and_the_def_and_check_stay():
+def test_a_returned_expression_becomes_return_ellipsis_and_the_def_and_check_stay():
     assert starter(SOLUTION) == (
         "#@title Solution\n"
         "def mse_gradient(y_hat, y):\n"
-        "    ...  # your code here\n\n\n"
+        "    return ...  # your answer\n\n\n"
         "check_mse_gradient(mse_gradient)"
     )
+
+
+def test_loops_and_branches_become_one_ellipsis_and_a_return_of_starter_names_stays():
+    source = (
+        "def adam(w, g, m, t):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    if t == 0:\n"
+        "        return w, m\n"
+        "    for _ in range(2):\n"
+        "        g = g * 1\n"
+        "    m = 0.9 * m + 0.1 * g\n"
+        "    w = w - m\n"
+        "    return w, m\n"
+        "    ### END SOLUTION"
+    )
+    assert starter(source) == (
+        "def adam(w, g, m, t):\n"
+        "    ...  # your code here\n"
+        "    m = ...  # your answer\n"
+        "    w = ...  # your answer\n"
+        "    return w, m"
+    )
+    returns_a_parameter = source.replace("    w = w - m\n", "")
+    assert starter(returns_a_parameter).endswith("    return ...  # your answer")
 
 
 def test_top_level_assignments_become_name_equals_ellipsis_and_the_rest_goes():

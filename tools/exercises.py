@@ -12,9 +12,10 @@ from ``helpers.checks``.
   view (``cellView: form``, which shows the title) in Colab, which reads ``#@title`` and
   ``# @title`` alike (ruff's formatter writes the second).
 - ``student_edition(nb)``: the student's copy. In each solution cell the marked answer is
-  replaced by a starter: a top-level assignment ``name = expr`` becomes ``name = ...``, anything
-  else becomes ``...``; the code around it (a ``def`` line, setup, the check call) stays, and so
-  the check, run on the unfilled starter, tells the student to fill it in. Its outputs go.
+  replaced by a starter: a top-level assignment ``name = expr`` becomes ``name = ...``, a loop or
+  branch becomes ``...``, and a ``return`` stays as ``return ...`` (or as it is when it returns
+  names the starter assigns); the code around it (a ``def`` line, setup, the check call) stays,
+  and so the check, run on the unfilled starter, tells the student to fill it in. Its outputs go.
 - ``for_students(nb, notebook)``: the student edition as handed out: ``student_edition(nb)`` with
   its Colab badge opening ``notebook`` on the student branch (``[tool.course] student-branch``);
   its setup cell still installs ``helpers`` from the course's own branch.
@@ -52,6 +53,7 @@ SOLUTION_TITLE = "# @title Solution"
 TITLE = re.compile(r"^#\s?@title (?P<text>\S.*)$")
 EXERCISE_HEADING = re.compile(r"^### Exercise \d+: \S", re.MULTILINE)
 COLLAPSED_TAGS = ("solution", "plumbing")
+BLOCK = "...  # your code here"
 
 
 def tags(cell: nbformat.NotebookNode) -> list[str]:
@@ -95,22 +97,38 @@ def starter(source: str) -> str:
 
 
 def _placeholder(region: list[str]) -> list[str]:
-    """The starter lines of one answer region (dedented): ``name = ...`` for each top-level
-    assignment, else one ``...``."""
+    """The starter lines of one answer region (dedented), statement by statement: ``name = ...``
+    for each name a top-level assignment makes; one ``...`` for each run of loops, branches and
+    ``with`` blocks; a ``return`` of names the starter assigns as it is (``return w, m, v``), any
+    other ``return`` as ``return ...``; other statements (a ``print``) go. An empty result is
+    one ``...``."""
+    code = textwrap.dedent("\n".join(region))
     try:
-        body = ast.parse(textwrap.dedent("\n".join(region))).body
+        body = ast.parse(code).body
     except SyntaxError:
         body = []
+    lines: list[str] = []
     names: list[str] = []
     for node in body:
-        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 elements = target.elts if isinstance(target, ast.Tuple) else [target]
-                names += [e.id for e in elements if isinstance(e, ast.Name) and e.id not in names]
-    if names:
-        return [f"{name} = ...  # your answer" for name in names]
-    return ["...  # your code here"]
+                for name in (e.id for e in elements if isinstance(e, ast.Name)):
+                    if name not in names:
+                        names.append(name)
+                        lines.append(f"{name} = ...  # your answer")
+        elif isinstance(node, ast.Return):
+            value = node.value
+            returned = value.elts if isinstance(value, ast.Tuple) else [value]
+            if all(isinstance(v, ast.Name) and v.id in names for v in returned):
+                lines.append(ast.get_source_segment(code, node) or ast.unparse(node))
+            else:
+                lines.append("return ...  # your answer")
+        elif isinstance(node, (ast.For, ast.While, ast.If, ast.With, ast.Try)):
+            if not lines or lines[-1] != BLOCK:
+                lines.append(BLOCK)
+    return lines or [BLOCK]
 
 
 def student_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

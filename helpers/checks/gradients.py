@@ -270,6 +270,14 @@ def check_largest_stable_lr(
     if not isinstance(lr_max, dict):
         raise ExerciseError(f"lr_max should be a dict of setting -> lr, got {type(lr_max)}")
     grid = sorted(lrs)
+    if all(lr_max.get(setting) == grid[-1] for setting in SETTINGS) and not any(
+        is_stable_reference(grid[-1], setting, X, y) for setting in SETTINGS
+    ):
+        raise ExerciseError(
+            f"every learning rate, up to {grid[-1]}, counts as stable in every setting: is_stable "
+            "is not filled in yet, or it never returns False. It must return False when a batch "
+            "loss is not finite or when the final loss is not below var(y)."
+        )
     for setting in SETTINGS:
         if setting not in lr_max:
             raise ExerciseError(f"lr_max has no entry for {setting!r}")

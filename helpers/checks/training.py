@@ -462,6 +462,8 @@ def check_adamw_step(
         require_filled("adamw_step(...)", out)
         if not (isinstance(out, tuple) and len(out) == 3):
             raise ExerciseError("adamw_step should return the triple (w, m, v) after the step.")
+        for name, value in zip(("w", "m", "v"), out, strict=True):
+            require_filled(f"the {name} that adamw_step returns", value)
         previous_m, previous_v = m, v
         w, m, v = (torch.as_tensor(x, dtype=torch.float64).detach() for x in out)
         if torch.equal(m, previous_m) or torch.equal(v, previous_v):
