@@ -42,6 +42,10 @@ def _variant(**changes):
         best, restored, waited = math.inf, None, 0
         for epoch, loss in enumerate(valid_loss, start=1):
             if epoch <= start:
+                if changes.get("counted"):
+                    waited += 1
+                    if waited == patience:
+                        return epoch, restored
                 continue
             improves = loss <= best - delta if changes.get("ties") else loss < best - delta
             if improves:
@@ -74,6 +78,9 @@ def test_the_reference_rule_passes_and_matches_the_student_example(capsys):
     curve = [1.0, 0.95, 0.91, 0.87, 0.84, 0.80, 0.79, 0.78, 0.77]
     assert reference_early_stop(curve, 3, 0.06) == (8, 5)
     assert _variant(creeping=True)(curve, 3, 0.06) == (4, 1)
+    # the ignored epochs neither count towards patience nor set the best (the student's case)
+    assert reference_early_stop([5, 5, 5, 1, 2, 3], 3, 0.0, 3) == (None, 4)
+    assert _variant(counted=True)([5, 5, 5, 1, 2, 3], 3, 0.0, 3) == (3, None)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +94,7 @@ def test_the_reference_rule_passes_and_matches_the_student_example(capsys):
         (_variant(start=lambda s: s + 1 if s else 0), "one epoch too many"),
         (_variant(keep_last=True), "keeps the last weights"),
         (_variant(late=1), "one epoch late"),
+        (_variant(counted=True), "ignored epochs 1 to start_from_epoch count towards patience"),
         (stop_lecture_like, "expected \\(stop, restored\\)"),
         (stop_single_number, "pair \\(stop, restored\\)"),
         (stop_unfilled, "not filled in"),
@@ -207,6 +215,25 @@ def publish_last_epoch(valid, test):
     return test[chosen, torch.arange(valid.shape[1]), -1]
 
 
+def publish_reshape_without_permute(valid, test):
+    k, s, e = valid.shape
+    chosen = valid.reshape(s, k * e).argmin(dim=1)
+    return test.reshape(s, k * e)[torch.arange(s), chosen]
+
+
+def publish_one_choice(valid, test):
+    k, s, e = valid.shape
+    pair = valid.mean(dim=1).flatten().argmin()
+    return test.permute(1, 0, 2).reshape(s, k * e)[:, pair]
+
+
+def publish_setting_then_epoch(valid, test):
+    seeds = torch.arange(valid.shape[1])
+    setting = valid[:, :, -1].argmin(dim=0)
+    epoch = valid[setting, seeds].argmin(dim=1)
+    return test[setting, seeds, epoch]
+
+
 def publish_mean(valid, test):
     return publish(valid, test).mean()
 
@@ -222,6 +249,9 @@ def test_the_reference_publish_passes(capsys):
         (publish_validation, "selection bias"),
         (publish_test_minimum, "chooses with the test set"),
         (publish_last_epoch, "last epoch only"),
+        (publish_reshape_without_permute, "permute\\(1, 0, 2\\)"),
+        (publish_one_choice, "one choice for all seeds"),
+        (publish_setting_then_epoch, "then the epoch within it"),
         (publish_mean, "one number per seed"),
         (lambda valid, test: test[0, :, 0], "expected"),
         (lambda valid, test: ..., "not filled in"),
@@ -277,6 +307,11 @@ def test_the_reference_schedule_passes_and_drives_lambda_lr(capsys):
             "reach 0",
         ),
         (lambda t, w, n: min(1.0, (t + 1) / w) if t < n else 0.0, "should reach 0|should give"),
+        (lambda t, w, n: torch.tensor(warmup_cosine(t, w, n)), "Python float, got a tensor"),
+        (
+            lambda t, w, n: 0.5 * (1 + math.cos(math.pi * (t - w) / (n - w))),
+            "the warm-up is not",
+        ),
         (lambda t, w, n: None, "not filled in"),
     ],
 )
@@ -307,6 +342,8 @@ def adamw_step(w, grad, m, v, t, lr, weight_decay, betas=(0.9, 0.999), eps=1e-8,
         w = w * (1 - lr * weight_decay)
     if mode == "stale_moments":
         return w, m_in, v_in
+    if mode == "bias_corrected_moments":
+        return w, m / (1 - beta1**t), v / (1 - beta2**t)
     return w, m, v
 
 
@@ -323,6 +360,7 @@ def test_the_reference_adamw_step_passes(capsys):
         ("after", "after the Adam step"),
         ("no_bias_correction", "no bias correction"),
         ("stale_moments", "comes back unchanged"),
+        ("bias_corrected_moments", "bias-corrected m_hat and v_hat"),
     ],
 )
 def test_wrong_adamw_steps_are_diagnosed(mode, diagnosis):
@@ -366,6 +404,10 @@ def dropout_divided_by_p(x, p, training):
     return dropout(x, p, training) * (1 - p) / p if training and p else x
 
 
+def dropout_scaled_at_eval(x, p, training):
+    return dropout(x, p, True) * (1 - p) if training else x * (1 - p)
+
+
 def dropout_in_eval(x, p, training):
     return dropout(x, p, True)
 
@@ -386,6 +428,7 @@ def test_the_reference_dropout_passes(capsys):
     [
         (dropout_keep_convention, "drop\\* probability"),
         (dropout_no_rescale, "not rescaled"),
+        (dropout_scaled_at_eval, "not rescaled.*evaluation mode then returns x"),
         (dropout_divided_by_p, "divided by p"),
         (dropout_in_eval, "identity"),
         (dropout_in_place, "in place"),

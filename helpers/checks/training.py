@@ -74,11 +74,16 @@ def _stop_rule(
     creeping: bool = False,
     ties: bool = False,
     late: int = 0,
+    counted: bool = False,
 ) -> tuple[int | None, int | None]:
     """The standard rule, or one of the typical mistakes (for the diagnoses)."""
     best, restored, waited = math.inf, None, 0
     for epoch, loss in enumerate(valid_loss, start=1):
         if epoch <= start:
+            if counted:
+                waited += 1  # the mistake: the ignored epochs count towards patience
+                if waited == patience:
+                    return epoch, restored
             continue
         improves = loss <= best - min_delta if ties else loss < best - min_delta
         if improves:
@@ -106,6 +111,7 @@ _STOP_CASES: tuple[tuple[list[float], int, float, int], ...] = (
     ([1.0, 0.7, 0.69, 0.68, 0.67, 0.66, 0.65, 0.64, 0.6, 0.59, 0.58, 0.57], 3, 0.05, 0),
     ([0.5, 0.6, 0.7, 1.1, 1.0, 0.9, 0.95, 0.97, 0.99, 1.0], 3, 0.0, 2),
     ([1.0, 0.9, 0.8, 0.7, 0.6], 2, 0.0, 1),
+    ([5.0, 5.0, 5.0, 1.0, 2.0, 3.0], 3, 0.0, 3),  # patience <= start_from_epoch
 )
 
 
@@ -150,6 +156,12 @@ def check_early_stop(early_stop: Callable[..., tuple[int | None, int | None]]) -
             [_stop_rule(v, p, d, 0) for v, p, d, _ in _STOP_CASES],
             "start_from_epoch is ignored: epochs 1 to start_from_epoch must neither set the best "
             "nor count towards patience (Keras skips them the same way).",
+        ),
+        (
+            [_stop_rule(*case, counted=True) for case in _STOP_CASES],
+            "the ignored epochs 1 to start_from_epoch count towards patience in your rule (with "
+            "patience=3 and start_from_epoch=3 it stops at epoch 3, before monitoring began). "
+            "Skip them entirely: `continue` before the loss is compared or anything is counted.",
         ),
         (
             [_stop_rule(v, p, d, max(s - 1, 0)) for v, p, d, s in _STOP_CASES],
@@ -344,6 +356,26 @@ def check_publish(publish: Callable[[torch.Tensor, torch.Tensor], torch.Tensor])
             test[last, torch.arange(s), -1],
             "this uses the last epoch only: choose the epoch on validation too (early stopping).",
         ),
+        (
+            test.reshape(s, k * e)[torch.arange(s), valid.reshape(s, k * e).argmin(dim=1)],
+            "valid.reshape(S, K * E) straight from shape (K, S, E) does not group the pairs by "
+            "seed: reshape keeps the memory order, so each row mixes the seeds. The seed axis is "
+            "dim 1: move it to the front first, valid.permute(1, 0, 2).reshape(S, K * E) (and "
+            "the same for test).",
+        ),
+        (
+            test.permute(1, 0, 2).reshape(s, k * e)[:, valid.mean(dim=1).flatten().argmin()],
+            "this makes one choice for all seeds (on the mean over seeds): choose per seed, as "
+            "each seed is one repetition of the whole procedure.",
+        ),
+        (
+            test[last, torch.arange(s)]
+            .gather(1, valid[last, torch.arange(s)].argmin(dim=1, keepdim=True))
+            .squeeze(1),
+            "this chooses the setting by its last-epoch validation loss, then the epoch within "
+            "it: choose the (setting, epoch) pair jointly, the lowest of all K x E validation "
+            "losses of the seed.",
+        ),
     ]
     for wrong, why in diagnoses:
         if torch.allclose(got, wrong):
@@ -375,6 +407,11 @@ def check_warmup_cosine(warmup_cosine: Callable[[int, int, int], float]) -> None
         got = [warmup_cosine(step, warmup, total) for step in range(total + 1)]
         for value in got:
             require_filled("warmup_cosine(...)", value)
+            if isinstance(value, torch.Tensor):
+                raise ExerciseError(
+                    "warmup_cosine should return a Python float, got a tensor: LambdaLR "
+                    "multiplies the learning rate by it. Use math.cos (not torch.cos) or .item()."
+                )
         got_all.append([float(v) for v in got])
         want_all.append([_reference_warmup_cosine(t, warmup, total) for t in range(total + 1)])
 
@@ -405,6 +442,17 @@ def check_warmup_cosine(warmup_cosine: Callable[[int, int, int], float]) -> None
         )
     elif not math.isclose(got[total], 0.0, abs_tol=1e-9):
         why = f"at step total = {total} the factor should reach 0, got {got[total]:.4f}."
+    elif all(
+        math.isclose(a, b, abs_tol=1e-9)
+        for (w, _), ra, rb in zip(_SCHEDULE_CASES, got_all, want_all, strict=True)
+        for a, b in zip(ra[w:], rb[w:], strict=True)
+    ):
+        first = next(i for i in range(warmup) if not math.isclose(got[i], want_all[0][i]))
+        why = (
+            f"the cosine part is right, the warm-up is not: step {first} should give "
+            f"{want_all[0][first]:.4f}, got {got[first]:.4f}. For step < warmup return "
+            "(step + 1) / warmup (a branch of its own, before the cosine)."
+        )
     else:
         wrong = [
             (i, a, b)
@@ -466,6 +514,14 @@ def check_adamw_step(
             require_filled(f"the {name} that adamw_step returns", value)
         previous_m, previous_v = m, v
         w, m, v = (torch.as_tensor(x, dtype=torch.float64).detach() for x in out)
+        new_m = 0.9 * previous_m + 0.1 * grad
+        new_v = 0.999 * previous_v + 0.001 * grad**2
+        if torch.allclose(m, new_m / (1 - 0.9**t)) or torch.allclose(v, new_v / (1 - 0.999**t)):
+            raise ExerciseError(
+                f"adamw_step at step t = {t}: the m and v it returns are the bias-corrected "
+                "m_hat and v_hat. Return the moments m and v themselves: they carry over to the "
+                "next step, and the bias correction is applied afresh at every step."
+            )
         if torch.equal(m, previous_m) or torch.equal(v, previous_v):
             raise ExerciseError(
                 f"adamw_step at step t = {t}: m or v comes back unchanged; return the updated "
@@ -544,8 +600,9 @@ def check_dropout(dropout: Callable[[torch.Tensor, float, bool], torch.Tensor]) 
         )
     if survivors.numel() and torch.allclose(survivors, torch.full_like(survivors, 2.0)):
         raise ExerciseError(
-            "the survivors are not rescaled: multiply them by 1 / (1 - p) so that each entry's "
-            "expectation is unchanged (then eval mode needs no change)."
+            "the survivors are not rescaled: multiply them by 1 / (1 - p) in training mode, so "
+            "that each entry's expectation is unchanged; evaluation mode then returns x "
+            "unchanged (PyTorch scales during training, not at evaluation)."
         )
     if survivors.numel() and torch.allclose(survivors, torch.full_like(survivors, 2.0 / p)):
         raise ExerciseError("the survivors are divided by p: divide by the keep probability 1 - p.")
