@@ -95,6 +95,23 @@ class StackedMLP(nn.Module):
         """The number of networks ``S``."""
         return self.weights[0].shape[0]
 
+    def hidden_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The ReLU outputs of every hidden layer, for every network, without dropout.
+
+        Layer ``l`` of network ``s`` computes ``h = relu(b + h_prev @ W)``; this returns those
+        ``h``, one tensor of shape ``(S, N, width)`` per hidden layer (for example, to count the
+        units that are active on some input). Dropout is not applied, whatever the mode.
+
+        Args:
+            x: inputs of shape ``(N, in_features)``, the same for every network.
+        """
+        h = x.expand(self.seeds, *x.shape)
+        hidden = []
+        for weight, bias in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            h = torch.relu(torch.baddbmm(bias, h, weight))
+            hidden.append(h)
+        return hidden
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Run every network on the same inputs ``x`` of shape ``(N, in_features)``."""
         h = x.expand(self.seeds, *x.shape)

@@ -25,6 +25,17 @@ def test_each_slice_computes_its_own_network():
         assert torch.allclose(stacked[s], net(x).squeeze(1), atol=1e-6)
 
 
+def test_hidden_activations_are_each_networks_relu_outputs():
+    nets = [make_net(seed) for seed in range(3)]
+    x = torch.linspace(-2, 2, 7).unsqueeze(1)
+    hidden = StackedMLP(nets).hidden_activations(x)
+    assert [h.shape for h in hidden] == [(3, 7, 8), (3, 7, 8)]
+    for s, net in enumerate(nets):
+        first = net[1](net[0](x))
+        assert torch.allclose(hidden[0][s], first, atol=1e-6)
+        assert torch.allclose(hidden[1][s], net[3](net[2](first)), atol=1e-6)
+
+
 def test_adam_on_the_summed_loss_equals_separate_runs():
     X = torch.linspace(-3, 3, 20).unsqueeze(1)
     y = torch.sin(X).squeeze(1)
