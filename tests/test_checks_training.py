@@ -142,6 +142,10 @@ def accuracy_plain_mean(model, loader):
     return sum(values) / len(values)
 
 
+def accuracy_per_batch_count(model, loader):
+    return accuracy(model, loader) * 10 / len(loader)
+
+
 def accuracy_count(model, loader):
     return accuracy(model, loader) * 10
 
@@ -180,6 +184,7 @@ def test_the_reference_accuracy_passes(capsys):
         (accuracy_with_graph, "built a graph"),
         (accuracy_plain_mean, "plain mean of the batch accuracies"),
         (accuracy_count, "number of right answers"),
+        (accuracy_per_batch_count, "len\\(loader\\), the number of batches"),
         (accuracy_left_in_eval, "left in eval mode"),
         (accuracy_always_train, "not always model.train"),
         (accuracy_wrong_dim, "argmax\\(dim=1\\)"),
