@@ -2,10 +2,12 @@
 
 Each check runs the student's function on cases it builds on the spot, compares with a reference,
 and either prints one line starting ``Correct:`` or raises :class:`~helpers.checks.ExerciseError`
-with a diagnosis: the lecture's stopping rule, a ``best`` that creeps below ``min_delta``, the
-model left in training mode, a plain mean of batch accuracies, the validation minimum reported as
-the result, a warm-up that starts at 0, L2 instead of decoupled decay, the keep probability
-instead of the drop probability.
+with a diagnosis: the lecture's stopping rule, a ``best`` that creeps below ``min_delta``, ignored
+epochs counted towards patience, the model left in training mode, a plain mean of batch
+accuracies, the validation minimum reported as the result, a reshape that mixes the seeds, a
+warm-up that starts at 0, a tensor where ``LambdaLR`` needs a float, L2 instead of decoupled
+decay, the bias-corrected moments returned as the state, the keep probability instead of the drop
+probability.
 
 =======================  =================================================================
 check                    exercise
