@@ -5,6 +5,7 @@ curves, and ``make_regression`` / ``make_loaders`` build the toy data the notebo
 ``make_mlp`` and the per-layer measurements (``layer_grad_norms``, ``activation_stds``,
 ``dead_fractions``) serve the notebook on vanishing and exploding gradients.
 ``use_course_style`` applies the course's figure style; ``integer_ticks`` labels counting axes.
+``helpers.timing`` times small pieces of code for the notebooks that compare what methods cost.
 """
 
 from helpers.data import make_loaders, make_regression, set_seed
