@@ -74,11 +74,14 @@ def copy_mathjax(static: Path) -> None:
 
 
 def caption_after(cells: list, index: int) -> str | None:
-    """The text of the ``*Figure:*`` caption that follows cell ``index``, markdown removed."""
+    """The text of the ``*Figure:*`` caption that follows cell ``index``, markdown removed: its
+    first paragraph only, so that a screen reader does not read what follows the caption."""
     for cell in cells[index + 1 : index + 3]:
         if cell.cell_type == "markdown":
-            if cell.source.lstrip().startswith("*Figure:*"):
-                return plain_text(cell.source.lstrip().removeprefix("*Figure:*"))
+            text = cell.source.strip()
+            if text.startswith("*Figure:*"):
+                caption = re.split(r"\n\s*\n", text.removeprefix("*Figure:*"), maxsplit=1)[0]
+                return plain_text(caption)
             return None
     return None
 
