@@ -141,6 +141,7 @@ def plot_loss_runs(
     title: str = "",
     log: bool = False,
     legend_loc: str = "best",
+    first_epoch: int = 1,
 ) -> Axes:
     """Training-loss curves over several seeds: the median per epoch and the min-max band.
 
@@ -148,12 +149,18 @@ def plot_loss_runs(
     ends early or holds a non-finite value diverged: the curve stops at its last finite epoch
     and the legend says in how many seeds that happened. ``reference`` draws a dotted horizontal
     line (e.g. the variance of the targets). The x axis gets integer ticks; ``legend_loc`` is passed
-    to ``ax.legend(loc=...)``. Returns ``ax``.
+    to ``ax.legend(loc=...)``. ``first_epoch`` is the epoch of each history's first value: 1 for
+    losses measured after each epoch, 0 when a history starts with the loss before training.
+    Returns ``ax``.
 
     Raises:
-        ValueError: if ``runs`` is empty or a label has no history.
+        TypeError: if ``first_epoch`` is not an int.
+        ValueError: if ``runs`` is empty, a label has no history, or ``first_epoch`` is negative.
     """
+    from helpers._checks import check_int
     from helpers.style import integer_ticks
+
+    check_int("first_epoch", first_epoch, minimum=0)
 
     if not runs:
         raise ValueError("runs must hold at least one label")
@@ -163,7 +170,7 @@ def plot_loss_runs(
         finite = [[v for v in h if math.isfinite(v)] for h in histories]
         diverged = sum(len(f) < len(h) for f, h in zip(finite, histories, strict=True))
         length = min(len(f) for f in finite)
-        epochs = range(1, length + 1)
+        epochs = range(first_epoch, first_epoch + length)
         table = torch.tensor([f[:length] for f in finite], dtype=torch.float64)
         note = f" ({diverged} of {len(histories)} seeds diverged)" if diverged else ""
         seeds = f", {len(histories)} seeds" if len(histories) > 1 else ""

@@ -401,11 +401,27 @@ def post_norm(model, x):
     return model.output(model.activation(h))
 
 
+def post_norm_enumerate(model, x):
+    h = model.hidden[0](x)  # the first h is not normalised
+    for i, norm in enumerate(model.norms[:-1]):
+        h = norm(h + model.hidden[i + 1](model.activation(h)))  # block i's norm on its sum
+    return model.output(model.activation(h))
+
+
+def post_norm_enumerate_last_norm(model, x):
+    h = model.hidden[0](x)
+    for i, norm in enumerate(model.norms[:-1]):
+        h = norm(h + model.hidden[i + 1](model.activation(h)))
+    return model.output(model.activation(model.norms[-1](h)))
+
+
 @pytest.mark.parametrize(
     ("answer", "diagnosis"),
     [
         (plain_forward, "that is the plain network"),
         (post_norm, "that is post-norm"),
+        (post_norm_enumerate, "that is post-norm"),
+        (post_norm_enumerate_last_norm, "that is post-norm"),
         (linear_branch, "leaving out the norm and the activation inside the branch"),
         (skip_after_activation, "added the branch to the activation a instead of to the stream"),
         (output_on_stream, "output layer reads activation"),

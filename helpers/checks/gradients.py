@@ -503,10 +503,17 @@ def _residual_mistakes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, tor
     """(diagnosis, output) of the typical wrong residual forward passes."""
 
     def run(kind: str) -> torch.Tensor:
-        if kind == "post-norm":  # h = norm(h + linear(activation(h))): the norm on the sum
-            h = model.norms[0](model.hidden[0](x))
-            for norm, layer in zip(model.norms[1:], model.hidden[1:], strict=True):
+        if kind.startswith("post-norm"):  # h = norm(h + linear(activation(h))): norm on the sum
+            h = model.hidden[0](x)
+            if kind == "post-norm":  # norms[0] on the first layer, one norm after each block
+                h = model.norms[0](h)
+                pairs = zip(model.norms[1:], model.hidden[1:], strict=True)
+            else:  # the enumerate form: block i's norm on its sum, the first h not normalised
+                pairs = zip(model.norms, model.hidden[1:], strict=False)
+            for norm, layer in pairs:
                 h = norm(h + layer(model.activation(h)))
+            if kind == "post-norm, last norm at the output":
+                h = model.norms[-1](h)
             return model.output(model.activation(h))
         h = model.hidden[0](x)
         for i, norm in enumerate(model.norms):
@@ -551,6 +558,15 @@ def _residual_mistakes(model: nn.Module, x: torch.Tensor) -> list[tuple[str, tor
             "ResNet and transformer): make_mlp puts the norm first inside the branch (pre-norm), "
             "h = h + linear(activation(norm(h))), so the stream h itself is never normalised",
             run("post-norm"),
+        ),
+        *(
+            (
+                "that is post-norm, h = norm(h + branch), the norm after the addition: make_mlp "
+                "puts the norm first inside the branch (pre-norm), "
+                "h = h + linear(activation(norm(h))), so the stream h itself is never normalised",
+                run(kind),
+            )
+            for kind in ("post-norm, first h raw", "post-norm, last norm at the output")
         ),
         (
             "the output layer reads activation(norm(h)) of the last block, not the stream h "
