@@ -6,6 +6,7 @@ from torch import nn
 
 from helpers.checks import ExerciseError
 from helpers.checks.approximation import (
+    check_extra_unit,
     check_flat_tower,
     check_train,
     check_yarotsky_square,
@@ -66,7 +67,7 @@ def test_square_reference_passes_with_error_4_to_the_minus_m_minus_1(capsys):
         (square_with(shift=1), r"m \+ 1 sawtooths"),
         (square_in_place, "in place"),
         (square_exponent_off_by_one, r"divided by 4\^\(s-1\)"),
-        (lambda x, m: x**2, "differs"),
+        (lambda x, m: 0.9 * x, "differs"),
     ],
 )
 def test_square_wrong_answers_are_diagnosed(wrong, diagnosis):
@@ -278,3 +279,76 @@ def test_train_wrong_learning_rate_gets_the_general_message():
 
     with pytest.raises(ExerciseError, match="differ from the reference loop"):
         check_train(train)
+
+
+# --- exercise 1: answers that are not the sawtooth sum at all ----------------------------------
+
+
+def test_square_returning_x_squared_itself_is_named():
+    with pytest.raises(ExerciseError, match="that is x\\*\\*2 itself"):
+        check_yarotsky_square(lambda x, m: x**2)
+
+
+def test_square_without_the_leading_x_is_named():
+    def no_leading_x(x, m):
+        out, g = torch.zeros_like(x), x
+        for s in range(1, m + 1):
+            g = tent(g)
+            out = out - g / 4**s
+        return out
+
+    with pytest.raises(ExerciseError, match="the leading x is missing"):
+        check_yarotsky_square(no_leading_x)
+
+
+# --- exercise 3: half the MSE --------------------------------------------------------------------
+
+
+def test_train_half_the_mse_is_named():
+    def half_mse(net, x, y, steps, lr):
+        optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = 0.5 * nn.functional.mse_loss(net(x), y)
+            losses.append(loss.item())
+            loss.backward()
+            optimizer.step()
+        return losses
+
+    with pytest.raises(ExerciseError, match="half the mean squared error"):
+        check_train(half_mse)
+
+
+# --- exercise 4: one extra unit on top of 8 equal hinges -----------------------------------------
+
+
+@pytest.mark.parametrize("unit", [(1.0, 1.0, -0.03), (1.0, 0.9, -0.035), (0.0, 1.0, -0.056)])
+def test_extra_unit_that_spreads_the_error_passes(unit, capsys):
+    check_extra_unit(*unit)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct:") and "8 hinges alone: 0.113" in out
+
+
+@pytest.mark.parametrize(
+    ("unit", "diagnosis"),
+    [
+        ((1.0, -0.41421356, 0.5), "on the kink"),
+        ((2.0, -0.8284, -1.0), "on the kink"),
+        ((1.0, 1.0, 0.0), "is 0 everywhere"),
+        ((0.0, -1.0, 0.5), "is 0 everywhere"),
+        ((1.0, 1.0, 0.03), "opposite sign of a"),
+        ((1.0, 1.0, -0.2), "make \\|a\\| smaller"),
+        ((1.0, 1.0, -0.01), "not below 0.08"),
+    ],
+)
+def test_extra_unit_wrong_answers_are_diagnosed(unit, diagnosis):
+    with pytest.raises(ExerciseError, match=diagnosis):
+        check_extra_unit(*unit)
+
+
+def test_extra_unit_unfilled_and_wrong_type():
+    with pytest.raises(ExerciseError, match="not filled in"):
+        check_extra_unit(1.0, ..., -0.03)
+    with pytest.raises(ExerciseError, match="must be a number"):
+        check_extra_unit(1.0, torch.tensor(1.0), -0.03)

@@ -19,6 +19,7 @@ from torch import nn
 from helpers.checks._core import ExerciseError, correct, require_filled
 
 __all__ = [
+    "check_extra_unit",
     "check_flat_tower",
     "check_train",
     "check_yarotsky_square",
@@ -145,6 +146,19 @@ def check_yarotsky_square(square: Callable[[torch.Tensor, int], torch.Tensor]) -
     for mistake, message in mistakes:
         if matches(**mistake):
             raise ExerciseError(message + ".")
+    if all(torch.allclose(answer, x**2, atol=1e-12) for answer in answers):
+        raise ExerciseError(
+            "that is x**2 itself; the exercise is the network's approximation "
+            "x - sum_{s=1}^m T^s(x)/4^s, whose error against x**2 is 2^(-2m-2), not 0."
+        )
+    if all(
+        torch.allclose(answer, _square_variant(x, m, 4, 1.0, 1) - x, atol=1e-12)
+        for m, answer in zip(ms, answers, strict=True)
+    ):
+        raise ExerciseError(
+            "the leading x is missing: the answer is -sum_s T^s(x)/4^s (hence 0 at x = 0 and "
+            "-1.00 at x = 1 instead of 1); start from x (x.clone()) and subtract the sawtooths."
+        )
     for m, answer in zip(ms, answers, strict=True):
         gap = (answer - _square_variant(x, m, 4, 1.0, 1)).abs()
         if gap.max() > 1e-12:
@@ -415,6 +429,14 @@ def check_train(
                 "default, or .mean()). Adam trains nearly the same weights either way, which is "
                 "why the weights alone could not tell."
             )
+        if abs(ratio - 0.5) < 1e-3:
+            raise ExerciseError(
+                f"the losses are half the reference's ({losses[0]:.4f} against "
+                f"{reference_losses[0]:.4f} at step 1): that is half the mean squared error "
+                "(a factor 0.5, as in the textbook's 1/2 (y - f)^2); the spec asks for the MSE "
+                "itself. Adam trains nearly the same weights either way, which is why the "
+                "weights alone could not tell."
+            )
         if not all(
             math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-7)
             for a, b in zip(losses, reference_losses, strict=True)
@@ -483,4 +505,89 @@ def check_train(
         "the trained weights differ from the reference loop (Adam with lr, `steps` steps of "
         "zero_grad, MSE loss on the whole batch, backward, step). Did you create plain Adam (no "
         "weight decay) with the given lr, and train `net` itself?"
+    )
+
+
+# --- exercise 4: one extra unit for the kink ----------------------------------------------------
+
+KINK = math.sqrt(2) - 1  # the kink of |x - c| in notebook 05
+
+
+def _kink_network_error(w: float, b: float, a: float) -> tuple[float, float]:
+    """Max error on [-1, 1] of the 8-hinge interpolant of ``|x - c|`` plus ``a relu(w x + b)``.
+
+    Returns the error and the point where it is largest. The grid is notebook 05's ``x_fine``:
+    4001 equally spaced points plus the kink itself.
+    """
+    grid = torch.linspace(-1, 1, 4001, dtype=torch.float64)
+    x = torch.cat([grid, torch.tensor([KINK], dtype=torch.float64)])
+    knots = torch.linspace(-1, 1, 9, dtype=torch.float64)
+    values = (knots - KINK).abs()
+    # The piecewise-linear interpolant on the 8 equal intervals (what the 8 hinges compute).
+    index = torch.clamp(((x + 1) / 0.25).floor().long(), 0, 7)
+    t = (x - knots[index]) / 0.25
+    network = values[index] * (1 - t) + values[index + 1] * t + a * torch.relu(w * x + b)
+    gap = (network - (x - KINK).abs()).abs()
+    return gap.max().item(), x[gap.argmax()].item()
+
+
+def check_extra_unit(w: object, b: object, a: object, goal: float = 0.08) -> None:
+    """Check exercise 4: one unit ``a relu(w x + b)`` added to the 8 equal hinges on the kink.
+
+    The 8-hinge interpolant of ``|x - c|``, ``c = sqrt(2) - 1``, on ``[-1, 1]`` has maximum error
+    0.113, at the kink. The answer passes if the 9-unit network's maximum error is below ``goal``.
+    A wrong answer is told what happened: a unit that is zero everywhere, a
+    hinge on the kink (zero at ``c``, so no help there), the wrong sign of ``a`` (the network is
+    above the target at ``c``), or an error that fell but not far enough.
+
+    Args:
+        w, b, a: the extra unit's input weight, bias and output weight (numbers).
+        goal: the maximum error to beat.
+    """
+    for name, value in (("w", w), ("b", b), ("a", a)):
+        require_filled(name, value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExerciseError(f"{name} must be a number, got {type(value).__name__}.")
+    w, b, a = float(w), float(b), float(a)  # type: ignore[arg-type]
+    before, _ = _kink_network_error(0.0, 0.0, 0.0)
+    error, where = _kink_network_error(w, b, a)
+    if a == 0 or (w == 0 and b <= 0):
+        raise ExerciseError(
+            f"with w = {w:g}, b = {b:g}, a = {a:g} the extra unit is 0 everywhere, so the max "
+            f"error stays {error:.3f}: give it a nonzero output weight a (and a unit that is on "
+            f"somewhere in [-1, 1])."
+        )
+    if w != 0 and abs(-b / w - KINK) < 0.01:
+        raise ExerciseError(
+            f"the unit bends at x = {-b / w:.3f}, on the kink c = {KINK:.3f}: it is 0 at c, so "
+            f"it cannot change the network's value where the error is largest (max error "
+            f"{error:.3f}). Put its hinge elsewhere, so that it lowers the network at c."
+        )
+    if error < goal:
+        correct(
+            f"max error {error:.3f} (8 hinges alone: {before:.3f}); the unit lowers the network "
+            f"at the kink and spreads the error. The best uniform fix equalises the error at c "
+            "with the error elsewhere: lowering the whole network by half the peak (the output "
+            "bias, or w = 0, b = 1, a = -0.056) gives 0.056."
+        )
+        return
+    flipped, _ = _kink_network_error(w, b, -a)
+    if error >= before and flipped < before:
+        raise ExerciseError(
+            f"max error {error:.3f}, at x = {where:.2f}: no better than the 8 hinges' "
+            f"{before:.3f}. "
+            f"The network lies above the target at the kink (a chord across a V), so the unit "
+            f"must lower it there: try the opposite sign of a (with -a the error is {flipped:.3f})."
+        )
+    if error >= before:
+        raise ExerciseError(
+            f"max error {error:.3f}, at x = {where:.2f}: no better than the 8 hinges' "
+            f"{before:.3f}. "
+            f"A unit as large as this one adds more error where it is largest than it removes at "
+            f"the kink: make |a| smaller, and check that the unit is nonzero at c."
+        )
+    raise ExerciseError(
+        f"max error {error:.3f}, lower than the 8 hinges' {before:.3f} but not below {goal}: it "
+        f"is now largest at x = {where:.2f}. Balance the two: the error left at the kink against "
+        f"the error your unit adds where it is largest (change |a|, or move the hinge)."
     )
