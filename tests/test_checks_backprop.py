@@ -94,6 +94,21 @@ def test_second_layer_half_is_not_blamed_on_a_square():
     assert "r²" not in message
 
 
+@pytest.mark.parametrize(
+    ("order", "words"),
+    [
+        ((2, 1, 0), ["dL_dW2 has shape (5, 4)", "dL_dh1's shape", "order of the returned tuple"]),
+        ((0, 2, 1), ["dL_db2 has shape (5, 4)", "dL_dh1's shape", "(dL_dW2, dL_db2, dL_dh1)"]),
+    ],
+)
+def test_second_layer_tuple_in_the_wrong_order_is_named(order, words):
+    def shuffled(g, z, h, W):
+        grads = second_layer(g, z, h, W)
+        return tuple(grads[k] for k in order)
+
+    fails_with(check_second_layer, shuffled, *words)
+
+
 def test_second_layer_mask_from_the_wrong_tensor_is_a_shape_diagnosis():
     answer = layer_with(lambda g, z: g, weight=lambda dz, h: (dz * (h > 0)).T @ h)
     fails_with(check_second_layer, answer, "shape error", "the mask comes from z2")

@@ -139,6 +139,24 @@ def _pair(name: str, result: object, count: int) -> tuple:
     return tuple(result)
 
 
+def _check_order(
+    names: Sequence[str], answers: Sequence[object], references: Sequence[torch.Tensor]
+) -> None:
+    """Raise an ExerciseError if an answer has the shape of another slot's reference and not its
+    own: the returned tuple is in the wrong order."""
+    shapes = [tuple(ref.shape) for ref in references]
+    for name, answer, shape in zip(names, answers, shapes, strict=True):
+        got = tuple(answer.shape) if isinstance(answer, torch.Tensor) else None
+        if got is None or got == shape:
+            continue
+        for other, other_shape in zip(names, shapes, strict=True):
+            if other != name and got == other_shape:
+                raise ExerciseError(
+                    f"{name} has shape {got}, which is {other}'s shape: check the order of the "
+                    f"returned tuple, ({', '.join(names)})."
+                )
+
+
 # --- exercise: the gradient of a second hidden layer -----------------------------------------
 
 
@@ -191,6 +209,11 @@ def check_second_layer(second_layer_grads: Callable) -> None:
                 f"PyTorch said: {error}"
             ) from None
         dW2, db2, dh1 = _pair("second_layer_grads", result, 3)
+        _check_order(
+            ("dL_dW2", "dL_db2", "dL_dh1"),
+            (dW2, db2, dh1),
+            (case["dW2"], case["db2"], case["dh1"]),
+        )
         mask = (z2 > 0).double()
         with_value = dL_dh2 * torch.relu(z2)  # the ReLU's value instead of its derivative
         why_value = (
