@@ -103,6 +103,31 @@ def bias_1_as_a_mean(cache):
     return tuple(grads)
 
 
+def bias_1_summed_over_units(cache):
+    x, h1, h2, r, W2, W3 = cache
+    dL_dyhat = 2 * r / len(r)
+    dL_dz2 = (dL_dyhat[:, None] @ W3) * (1 - h2**2)
+    dL_dz1 = (dL_dz2 @ W2) * (1 - h1**2)
+    grads = list(reference_two_layers(cache))
+    grads[1] = dL_dz1.sum(1)  # over the units, not the data points: shape (N,)
+    return tuple(grads)
+
+
+def bias_2_summed_over_units(cache):
+    x, h1, h2, r, W2, W3 = cache
+    dL_dyhat = 2 * r / len(r)
+    grads = list(reference_two_layers(cache))
+    grads[3] = ((dL_dyhat[:, None] @ W3) * (1 - h2**2)).sum(1)
+    return tuple(grads)
+
+
+def bias_3_not_summed(cache):
+    x, h1, h2, r, W2, W3 = cache
+    grads = list(reference_two_layers(cache))
+    grads[5] = 2 * r / len(r)  # dL/dy_hat itself, one number per data point
+    return tuple(grads)
+
+
 def dropped_two_over_n(cache):
     x, h1, h2, r, W2, W3 = cache
     return reference_two_layers((x, h1, h2, r * len(r) / 2, W2, W3))  # dL/dy_hat = r
@@ -122,6 +147,12 @@ def test_the_reference_two_layer_backward_passes(capsys):
         (sum_instead_of_mean, r"dL/dW3 is off by a factor N = 5: the loss is a mean"),
         (wrong_sign, r"dL/dW3 has the wrong sign"),
         (bias_1_as_a_mean, r"dL/db1 is the mean over the data points: .* not dL/dz\.mean\(0\)"),
+        (
+            bias_1_summed_over_units,
+            r"dL/db1 has shape \(5,\), expected \(3,\)\. You summed over the units \(dim 1\)",
+        ),
+        (bias_2_summed_over_units, r"dL/db2 has shape \(5,\), expected \(4,\)\. You summed over"),
+        (bias_3_not_summed, r"dL/db3 has shape \(5,\), expected \(1,\)\. Sum over the data points"),
         (dropped_two_over_n, r"dL/dW3 is off by a factor N/2 = 2\.5: dL/dy_hat = 2 r / N, not r"),
         (
             used_W2_transposed_going_back,
@@ -217,6 +248,20 @@ class NegatedSiLU(GivenSiLU):
         return -grad_output * (s + x * s * (1 - s))
 
 
+class GradOutputOnFirstTermSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return grad_output * s + x * s * (1 - s)  # the precedence slip: no parentheses
+
+
+class GradOutputOnSecondTermSiLU(GivenSiLU):
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, s = ctx.saved_tensors
+        return s + grad_output * x * s * (1 - s)
+
+
 class UnfilledSiLU(GivenSiLU):
     @staticmethod
     def backward(ctx, grad_output): ...
@@ -236,6 +281,8 @@ def test_the_fixed_silu_passes_with_gradcheck(capsys):
         (NoGradOutputSiLU, "the backward ignores grad_output"),
         (SigmoidPrimeSignSlipSiLU, r"sigmoid'\(x\) = s \(1 - s\), not s \(s - 1\)"),
         (NegatedSiLU, "the whole gradient has the wrong sign"),
+        (GradOutputOnFirstTermSiLU, r"grad_output multiplies only one of the two terms.*parenth"),
+        (GradOutputOnSecondTermSiLU, r"grad_output multiplies only one of the two terms"),
         (UnfilledSiLU, r"SiLU.backward is not filled in yet"),
     ],
 )
@@ -283,6 +330,11 @@ def weight_transposed(ctx, g):
 def bias_mean(ctx, g):
     x, W = ctx.saved_tensors
     return g @ W, g.T @ x, g.mean(0)
+
+
+def bias_summed_over_features(ctx, g):
+    x, W = ctx.saved_tensors
+    return g @ W, g.T @ x, g.sum(1)
 
 
 def only_weight(ctx, g):
@@ -360,6 +412,11 @@ def test_the_reference_linear_function_passes(capsys):
         ),
         (weight_transposed, r"grad_W is transposed: shape \(3, 2\), expected \(2, 3\)"),
         (bias_mean, "grad_b is the mean over the batch: it is the sum"),
+        (
+            bias_summed_over_features,
+            r"grad_b has shape \(5,\), expected \(2,\): you summed grad_output over the "
+            r"features \(dim 1\); sum over the batch \(dim 0\)",
+        ),
         (only_weight, r"one gradient per input of forward: \(grad_x, grad_W, grad_b\)"),
     ],
 )

@@ -4,7 +4,8 @@ Every check builds its own float64 inputs from a fixed seed, runs the student's 
 computes the right answer on the spot (with ``torch.autograd`` as the referee) and either prints
 one line starting ``Correct:`` or raises :class:`~helpers.checks.ExerciseError` naming the likely
 mistake: a missing ``tanh'`` factor, a transposed gradient, a bias gradient not summed over the
-batch, a backward that ignores ``grad_output``, a wrong sign, a factor 2, ``N`` or ``N/2`` too
+batch or summed over the wrong dimension, a backward that ignores ``grad_output`` or multiplies
+only one term of the local derivative by it, a wrong sign, a factor 2, ``N`` or ``N/2`` too
 many, a ``gradcheck`` run on float32 inputs or not run at all.
 
 A check calls an ``autograd.Function``'s ``forward`` and ``backward`` directly, with a small
@@ -185,6 +186,13 @@ def check_two_layer_backward(backward: Callable[[tuple[torch.Tensor, ...]], Any]
                 )
             elif name.startswith("dL/db") and g.dim() == r.dim() + 1:
                 hint = " Sum over the data points (dim 0): a bias is used by every row."
+            elif name in ("dL/db1", "dL/db2") and tuple(g.shape) == (n,):
+                hint = (
+                    " You summed over the units (dim 1), giving one number per data point; "
+                    "sum over the data points (dim 0): a bias is used by every row."
+                )
+            elif name == "dL/db3" and tuple(g.shape) == (n,):
+                hint = " Sum over the data points: a bias is used by every row."
             raise ExerciseError(
                 f"{name} has shape {tuple(g.shape)}, expected {tuple(r.shape)}.{hint}"
             )
@@ -296,6 +304,11 @@ def check_silu_backward(function: type[torch.autograd.Function]) -> None:
             "the whole gradient has the wrong sign: d/dx [x s] = s + x s (1 - s), "
             "times grad_output."
         )
+    if _close(g, grad_output * s + x * s * (1 - s)) or _close(g, s + grad_output * x * s * (1 - s)):
+        raise ExerciseError(
+            "grad_output multiplies only one of the two terms: it must multiply the whole "
+            "local derivative, so parenthesise it: grad_output * (s + x * s * (1 - s))."
+        )
     raise ExerciseError(
         f"the gradient is wrong (largest difference "
         f"{_largest_difference(g, reference):.2e}); d/dx [x s] = s + x s (1 - s)."
@@ -371,9 +384,10 @@ def check_linear_function(
         TypeError: if ``function`` is not a ``torch.autograd.Function`` subclass or
             ``run_gradcheck`` is not callable.
         ExerciseError: if a returned gradient has the wrong shape or value (transposed, a bias
-            gradient not summed over the batch, ...), or if ``run_gradcheck`` does not report
-            what gradcheck finds (float32 inputs, an input left without ``requires_grad``,
-            so that gradcheck never checks its gradient, a fixed ``True``).
+            gradient not summed over the batch or summed over the features, ...), or if
+            ``run_gradcheck`` does not report what gradcheck finds (float32 inputs, an input
+            left without ``requires_grad``, so that gradcheck never checks its gradient, a
+            fixed ``True``).
     """
     _check_function_class("LinearFunction", function)
     _check_callable("run_gradcheck", run_gradcheck)
@@ -407,6 +421,12 @@ def check_linear_function(
                     "sum grad_output over the batch (dim 0); b is used by every row. "
                     "(gradcheck alone passes this mistake: PyTorch quietly sums a gradient "
                     "whose shape broadcasts to its input's, so only a shape check shows it.)"
+                )
+            if name == "grad_b" and tuple(g.shape) == (n,):
+                raise ExerciseError(
+                    f"grad_b has shape {tuple(g.shape)}, expected {tuple(r.shape)}: you summed "
+                    "grad_output over the features (dim 1); sum over the batch (dim 0), since "
+                    "b is used by every row."
                 )
             if g.dim() == 2 and tuple(g.shape) == tuple(r.shape)[::-1]:
                 raise ExerciseError(
