@@ -1,6 +1,7 @@
 """A caption under every figure: the cell after a code cell whose stored outputs include an image
 is a markdown cell that starts with ``*Figure:*`` and then says what the reader should see (the
-site and screen readers use it as the figure's text alternative).
+site and screen readers use it as the figure's text alternative). The cell holds the caption only:
+one paragraph of at most 100 words, no heading; the lesson goes on in the next cell.
 
 A live widget cell (tag ``nbval-ignore-output``, or outputs that are widget views) needs no
 caption of its own: its static fallback figure, drawn in another cell, carries the caption.
@@ -8,6 +9,7 @@ caption of its own: its static fallback figure, drawn in another cell, carries t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -16,6 +18,7 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 CAPTION = "*Figure:*"
+MOST_WORDS = 100
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -47,6 +50,11 @@ def caption_problems(nb: nbformat.NotebookNode) -> list[str]:
             problems.append(f"{where}: the markdown after its figure does not start with {CAPTION}")
         elif len(text[len(CAPTION) :].split()) < 3:
             problems.append(f"{where}: the caption says nothing after {CAPTION}")
+        elif re.search(r"\n\s*\n", text) or len(text.split()) > MOST_WORDS:
+            problems.append(
+                f"{where}: the caption cell holds more than one paragraph of at most "
+                f"{MOST_WORDS} words; put what follows the caption in a cell of its own"
+            )
     return problems
 
 
@@ -98,13 +106,20 @@ def test_caption_problems_names_each_figure_without_a_caption():
             code(IMAGE),
             md("*Figure:*"),  # empty
             code(WIDGET, IMAGE),  # a widget view without the tag is exempt too
+            code(IMAGE),
+            md("*Figure:* the loss falls.\n\n## Next section\n\nThe lesson goes on."),
+            code(IMAGE),
+            md("*Figure:* " + "word " * 100),
             code(IMAGE),  # last cell
         ]
     )
     first = "'fig, ax = plt.subplots()'"
-    assert caption_problems(nb) == [
+    long = "the caption cell holds more than one paragraph of at most 100 words"
+    assert [problem.split("; put")[0] for problem in caption_problems(nb)] == [
         f"cell 0 ({first}): the markdown after its figure does not start with *Figure:*",
         f"cell 2 ({first}) shows a figure but the next cell is not a markdown caption",
         f"cell 3 ({first}): the caption says nothing after *Figure:*",
-        f"cell 6 ({first}) shows a figure but the next cell is not a markdown caption",
+        f"cell 6 ({first}): {long}",
+        f"cell 8 ({first}): {long}",
+        f"cell 10 ({first}) shows a figure but the next cell is not a markdown caption",
     ]
