@@ -1,8 +1,12 @@
 """The shared part of the exercise checks: unfilled answers and the confirmation line."""
 
-import pytest
+import re
 
-from helpers.checks import ExerciseError, correct, require_filled
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+from helpers.checks import ExerciseError, correct, require_filled, show_failed_checks_briefly
 
 
 @pytest.mark.parametrize("value", [..., None])
@@ -29,3 +33,42 @@ def test_exercise_error_is_an_assertion_error_so_a_failed_check_reads_as_a_faile
 def test_correct_prints_one_line_starting_correct(capsys):
     correct("the gradient matches to 1e-10")
     assert capsys.readouterr().out == "Correct: the gradient matches to 1e-10\n"
+
+
+@pytest.fixture
+def shell():
+    config = Config()
+    config.HistoryManager.enabled = False  # write nothing into the IPython directory
+    shell = InteractiveShell.instance(config=config)
+    yield shell
+    shell.set_custom_exc((), None)
+
+
+def check_that_fails():
+    raise ExerciseError("dL/dW has the wrong sign")
+
+
+def test_in_a_notebook_a_failed_check_shows_its_message_alone(shell, capsys):
+    assert show_failed_checks_briefly()
+    shell.user_ns["check_that_fails"] = check_that_fails
+    result = shell.run_cell("check_that_fails()")
+    shown = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, ExerciseError), "the cell still fails"
+    assert "ExerciseError" in shown and "dL/dW has the wrong sign" in shown
+    assert "raise ExerciseError" not in shown and "Traceback" not in shown, shown
+
+
+def test_other_errors_keep_their_traceback(shell, capsys):
+    assert show_failed_checks_briefly()
+    shell.run_cell("def broken():\n    return 1 / 0\nbroken()")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # without the colours
+    assert "ZeroDivisionError" in shown and "return 1 / 0" in shown
+
+
+def test_someone_else_s_handler_is_left_alone(shell):
+    def theirs(self, etype, value, tb, tb_offset=None):
+        return ["theirs"]
+
+    shell.set_custom_exc((KeyError,), theirs)
+    assert not show_failed_checks_briefly()
+    assert shell.custom_exceptions == (KeyError,)
