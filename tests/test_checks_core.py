@@ -15,6 +15,15 @@ def test_an_unfilled_answer_is_refused_with_a_message_that_says_to_fill_it(value
         require_filled("lr_max", value)
 
 
+def test_a_function_that_returned_none_is_asked_about_its_return():
+    with pytest.raises(
+        ExerciseError, match=r"step\(\.\.\.\) is not filled in yet \(it is None: .*`return`"
+    ):
+        require_filled("step(...)", None)
+    with pytest.raises(ExerciseError, match=r"lr_max is not filled in yet: replace"):
+        require_filled("lr_max", None)  # a variable, not a function's result
+
+
 @pytest.mark.parametrize("value", [(..., ...), [..., ..., ...]])
 def test_a_starter_returning_only_ellipses_is_unfilled(value):
     with pytest.raises(ExerciseError, match=r"step\(\.\.\.\) is not filled in yet"):

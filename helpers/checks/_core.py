@@ -21,8 +21,14 @@ def require_filled(name: str, value: object) -> None:
     """
     starter_parts = isinstance(value, (tuple, list)) and value and all(v is ... for v in value)
     if value is Ellipsis or value is None or starter_parts:
+        returned_nothing = (
+            " (it is None: if you filled in a function, does it end with `return`?)"
+            if value is None and name.endswith(")")
+            else ""
+        )
         raise ExerciseError(
-            f"{name} is not filled in yet: replace the `...` with your answer, then run the cell."
+            f"{name} is not filled in yet{returned_nothing}: replace the `...` with your answer, "
+            "then run the cell."
         )
 
 
