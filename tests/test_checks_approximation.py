@@ -114,8 +114,13 @@ def test_reference_plateau_equals_the_helper():
     [
         (
             lambda t: reference_plateau(t) / 4,
-            r"0.25 times too high.*multiply by 1 / \(0.5 - 0.25\) = 4",
+            r"reaches only 0.25 of the required height 1.*1 / \(0.5 - 0.25\) = 4",
         ),
+        (  # the factor 2 instead of 4: too low, not "too high"
+            lambda t: reference_plateau(t) / 2,
+            r"reaches only 0.5 of the required height 1",
+        ),
+        (lambda t: 2 * reference_plateau(t), r"is 2 times too high"),
         (lambda t: -reference_plateau(t), "upside down"),
         (
             lambda t: (
@@ -168,11 +173,23 @@ def test_any_tower_meeting_the_spec_passes(tower, capsys):
         (lambda x, y: torch.relu(hat(x) + hat(y) - 1), "not flat"),
         (lambda x, y: plateau(x) * plateau(y), "not piecewise linear"),
         (lambda x, y: 2 * torch.relu(plateau(x) + plateau(y) - 1), "between 0 and 1"),
+        (  # threshold 1.5: a flat top of height 0.5, not a hat
+            lambda x, y: torch.relu(plateau(x) + plateau(y) - 1.5),
+            r"flat but its height is 0.5.*t = 1.5",
+        ),
+        (lambda x, y: torch.relu(plateau(x) + plateau(x) - 1), "does not depend on y"),
+        (lambda x, y: torch.relu(plateau(y) + plateau(y) - 1), "does not depend on x"),
     ],
 )
 def test_tower_wrong_answers_are_diagnosed(wrong, diagnosis):
     with pytest.raises(ExerciseError, match=diagnosis):
         check_flat_tower(wrong, reference_plateau)
+
+
+def test_tower_hat_slip_does_not_give_the_threshold_away():
+    with pytest.raises(ExerciseError) as caught:
+        check_flat_tower(lambda x, y: torch.relu(hat(x) + hat(y) - 1), reference_plateau)
+    assert "- 1" not in str(caught.value)
 
 
 def test_tower_unfilled():
@@ -265,6 +282,17 @@ def test_train_sgd_and_default_lr_are_named():
         check_train(default_lr)
 
 
+def test_train_step_before_backward_is_named():
+    """zero_grad, step, backward: step() never sees a gradient, so the weights never move."""
+    with pytest.raises(ExerciseError, match="step\\(\\) runs before backward\\(\\)"):
+        check_train(make_train(order="zsb"))
+
+
+def test_train_zero_grad_between_backward_and_step_keeps_its_message():
+    with pytest.raises(ExerciseError, match="not between backward\\(\\) and step\\(\\)"):
+        check_train(make_train(order="bzs"))
+
+
 def test_train_returning_nothing_after_training_is_told_to_return_the_losses():
     def silent(net, x, y, steps, lr):
         make_train()(net, x, y, steps, lr)
@@ -327,7 +355,16 @@ def test_train_half_the_mse_is_named():
 def test_extra_unit_that_spreads_the_error_passes(unit, capsys):
     check_extra_unit(*unit)
     out = capsys.readouterr().out
-    assert out.startswith("Correct:") and "8 hinges alone: 0.113" in out
+    assert out.startswith("Correct:") and "8 hinges alone: 0.1127" in out
+
+
+def test_extra_unit_success_message_quotes_what_its_own_example_prints(capsys):
+    check_extra_unit(1.0, 1.0, -0.03)
+    out = capsys.readouterr().out
+    w, b, a = (float(v) for v in out.split("(w = ")[1].split(";")[0].replace(",", "").split()[::3])
+    quoted = float(out.rstrip().rstrip(".").split("gives ")[1])
+    check_extra_unit(w, b, a)
+    assert f"max error {quoted:.4f}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -339,6 +376,10 @@ def test_extra_unit_that_spreads_the_error_passes(unit, capsys):
         ((0.0, -1.0, 0.5), "is 0 everywhere"),
         ((1.0, 1.0, 0.03), "opposite sign of a"),
         ((1.0, 1.0, -0.2), "make \\|a\\| smaller"),
+        # b = -0.5 for a hinge "at -0.5": it is at +0.5, right of c, so the unit is 0 at c
+        ((1.0, -0.5, -0.03), r"0 at the kink.*hinge is at x = -b/w = 0.500.*to the right"),
+        ((1.0, -0.6, -0.05), r"0 at the kink.*x = -b/w = 0.600"),
+        ((-1.0, 0.2, -0.05), r"0 at the kink.*x = -b/w = 0.200.*to the left"),
         ((1.0, 1.0, -0.01), "not below 0.08"),
     ],
 )

@@ -205,10 +205,15 @@ def _check_plateau(student: Callable[[torch.Tensor], torch.Tensor]) -> None:
             f"+relu(t + {RADIUS}) - relu(t + {TOP}) - relu(t - {TOP}) + relu(t - {RADIUS})."
         )
     if abs(scale) > 1e-9 and torch.allclose(answer, scale * reference, atol=1e-9):
+        height = (
+            f"reaches only {scale:.3g} of the required height 1"
+            if scale < 1
+            else f"is {scale:.3g} times too high"
+        )
         raise ExerciseError(
-            f"plateau(t) has the right shape but is {scale:.3g} times too high (plateau(0) = "
-            f"{scale:.3g}). Each ReLU unit has slope 1, so over the ramp of width "
-            f"{RADIUS - TOP} the sum rises by only {RADIUS - TOP}: multiply by "
+            f"plateau(t) has the right shape but {height} (plateau(0) = {scale:.3g}). Each ReLU "
+            f"unit has slope 1, so over the ramp of width {RADIUS - TOP} the four units' sum "
+            f"rises by only {RADIUS - TOP}: the factor in front of it must be "
             f"1 / ({RADIUS} - {TOP}) = {1 / (RADIUS - TOP):g} to make the top 1."
         )
     outside = t.abs() >= RADIUS - 1e-12
@@ -272,11 +277,11 @@ def check_flat_tower(
     step = 0.0125
     grid = torch.linspace(-1, 1, 161, dtype=torch.float64)
     x, y = torch.meshgrid(grid, grid, indexing="ij")
-    answer = _as_tensor("tower(x, y)", tower(x, y), x)
+    answer = _as_tensor("flat_tower(x, y)", tower(x, y), x)
     # Piecewise linearity along the diagonal direction (1, 1)/step.
     ends = answer[:-1, :-1], answer[1:, 1:]
     middle = _as_tensor(
-        "tower(x, y)", tower(x[:-1, :-1] + step / 2, y[:-1, :-1] + step / 2), ends[0]
+        "flat_tower(x, y)", tower(x[:-1, :-1] + step / 2, y[:-1, :-1] + step / 2), ends[0]
     )
     curved = (middle - (ends[0] + ends[1]) / 2).abs() > 1e-9
     inside = (x.abs() < RADIUS) & (y.abs() < RADIUS)
@@ -293,6 +298,13 @@ def check_flat_tower(
             f"{_where(x, y, torch.ones_like(inside), -answer)}: the second layer's ReLU is "
             "missing (plateau(x) + plateau(y) - 1 is -1 far from the centre; relu cuts it to 0)."
         )
+    for name, axis in (("y", 1), ("x", 0)):
+        if (answer - answer.narrow(axis, 0, 1)).abs().max().item() <= 1e-9:
+            raise ExerciseError(
+                f"flat_tower(x, y) does not depend on {name}: it is the same along every line "
+                f"of constant {'x' if name == 'y' else 'y'}. The tower needs both plateaus, "
+                f"plateau(x) and plateau(y) (is one of them written twice?)."
+            )
     leak = answer.abs().masked_fill(inside, 0.0)
     if leak.max().item() > 1e-9:
         ridge = answer[(x.abs() >= RADIUS) & (y.abs() < TOP)].min().item()
@@ -316,13 +328,22 @@ def check_flat_tower(
     top = (x.abs() <= TOP + 1e-12) & (y.abs() <= TOP + 1e-12)
     short = (1 - answer).abs().masked_fill(~top, 0.0)
     if short.max().item() > 1e-9:
+        level = answer[top]
+        if (level.max() - level.min()).item() <= 1e-9:
+            raise ExerciseError(
+                f"the top is flat but its height is {level.mean().item():.3g}, not 1. Where both "
+                f"plateaus are 1 their sum is 2, and a threshold t leaves 2 - t on the top: "
+                f"yours leaves {level.mean().item():.3g} (t = {2 - level.mean().item():.3g} if "
+                "the sum is not scaled). Choose t so that the top is 1 while a point where one "
+                "plateau is 0 still gives 0."
+            )
         where = _where(x, y, top, short)
         value = answer.reshape(-1)[torch.where(top, short, -1.0).argmax()].item()
         raise ExerciseError(
             f"the top is not flat: the value at {where} is {value:.3f}, and the spec asks for 1 on "
             f"the whole square |x|, |y| <= {TOP}. Your plateau is right, so build the tower "
-            "from it: a hat is 1 at one point only, a plateau on a whole interval, and "
-            "plateau(x) + plateau(y) - 1 is then 1 on the whole top."
+            "from plateau(x) and plateau(y): a hat is 1 at one point only, a plateau on a whole "
+            "interval, so only a sum of plateaus can be 1 on the whole top."
         )
     correct(
         f"1 on the whole top |x|, |y| <= {TOP}, exactly 0 outside |x|, |y| < {RADIUS}, between "
@@ -497,6 +518,13 @@ def check_train(
         if torch.allclose(answer, other, atol=1e-5):
             raise ExerciseError(message + ".")
     if torch.equal(answer, _flat(start)):
+        if any(p.grad is not None and p.grad.abs().sum().item() > 0 for p in net.parameters()):
+            raise ExerciseError(
+                "the network's weights did not change, yet it holds a gradient: step() runs "
+                "before backward(), so when step() runs there is no gradient yet (zero_grad() "
+                "has just cleared it) and Adam skips every weight. In each step: zero_grad(), "
+                "the loss, loss.backward(), then optimizer.step()."
+            )
         raise ExerciseError(
             "the network's weights did not change: train the net you are given (not a copy), and "
             "put zero_grad() before backward(), not between backward() and step()."
@@ -537,7 +565,8 @@ def check_extra_unit(w: object, b: object, a: object, goal: float = 0.08) -> Non
     The 8-hinge interpolant of ``|x - c|``, ``c = sqrt(2) - 1``, on ``[-1, 1]`` has maximum error
     0.113, at the kink. The answer passes if the 9-unit network's maximum error is below ``goal``.
     A wrong answer is told what happened: a unit that is zero everywhere, a
-    hinge on the kink (zero at ``c``, so no help there), the wrong sign of ``a`` (the network is
+    hinge on the kink, or a unit that is zero at ``c`` because its hinge is on the wrong side
+    (no help where the error is largest), the wrong sign of ``a`` (the network is
     above the target at ``c``), or an error that fell but not far enough.
 
     Args:
@@ -563,12 +592,24 @@ def check_extra_unit(w: object, b: object, a: object, goal: float = 0.08) -> Non
             f"it cannot change the network's value where the error is largest (max error "
             f"{error:.3f}). Put its hinge elsewhere, so that it lowers the network at c."
         )
+    if w * KINK + b <= 0:
+        side = "right" if w > 0 else "left"
+        raise ExerciseError(
+            f"max error {error:.3f}, at x = {where:.2f}: your unit is 0 at the kink c = "
+            f"{KINK:.3f}, where the error is largest. Its hinge is at x = -b/w = {-b / w:.3f}, and "
+            f"with w = {w:g} it is on only to the {side} of the hinge, so c is on its off side "
+            "(the hinge sits at -b/w, not at b). To act at c the unit must be on there: "
+            "w * c + b > 0."
+        )
     if error < goal:
+        half = round(before / 2, 4)
         correct(
-            f"max error {error:.3f} (8 hinges alone: {before:.3f}); the unit lowers the network "
-            f"at the kink and spreads the error. The best uniform fix equalises the error at c "
-            "with the error elsewhere: lowering the whole network by half the peak (the output "
-            "bias, or w = 0, b = 1, a = -0.056) gives 0.056."
+            f"max error {error:.4f} (8 hinges alone: {before:.4f}); the unit lowers the network "
+            f"at the kink and spreads the error. No single unit beats half the peak: a ReLU unit "
+            f"is monotone, so at one of the two knots next to c, where the 8 hinges are exact, it "
+            f"is at least as large as at c, and what it removes at c it adds there. Lowering the "
+            f"whole network by half the peak (w = 0, b = 1, a = {-half:.4f}; w = 0 is allowed) "
+            f"gives {_kink_network_error(0.0, 1.0, -half)[0]:.4f}."
         )
         return
     flipped, _ = _kink_network_error(w, b, -a)
@@ -584,7 +625,7 @@ def check_extra_unit(w: object, b: object, a: object, goal: float = 0.08) -> Non
             f"max error {error:.3f}, at x = {where:.2f}: no better than the 8 hinges' "
             f"{before:.3f}. "
             f"A unit as large as this one adds more error where it is largest than it removes at "
-            f"the kink: make |a| smaller, and check that the unit is nonzero at c."
+            f"the kink: make |a| smaller."
         )
     raise ExerciseError(
         f"max error {error:.3f}, lower than the 8 hinges' {before:.3f} but not below {goal}: it "
