@@ -286,6 +286,11 @@ def scaled_too_late(grad, scale):
     return (((grad.half() * scale) == 0) & nonzero).sum().item() / nonzero.sum().item()
 
 
+def unscaled_in_float16(grad, scale):
+    nonzero = grad != 0
+    return ((((grad * scale).half() / scale) == 0) & nonzero).sum().item() / nonzero.sum().item()
+
+
 def counts_zeros_too(grad, scale):
     return ((grad * scale).half() == 0).float().mean().item()
 
@@ -313,6 +318,7 @@ def a_count(grad, scale):
     ("answer", "diagnosis"),
     [
         (scaled_too_late, "after converting to float16"),
+        (unscaled_in_float16, "divided by the scale again while in float16"),
         (counts_zeros_too, "exactly zero before the conversion"),
         (bfloat16, "bfloat16"),
         (a_count, "that is a count"),

@@ -420,7 +420,8 @@ def check_fp16_zero_fraction(
 ) -> None:
     """Compare ``fn(grad, scale)`` with the reference on gradients spread over many decades.
 
-    Diagnoses: scaling after the conversion (too late), counting entries that were zero
+    Diagnoses: scaling after the conversion (too late) or unscaling in float16 (both give the
+    unscaled fraction, so one message names both), counting entries that were zero
     already, bfloat16 instead of float16, a threshold at float16's smallest subnormal or smallest
     normal instead of the rounding itself, a count instead of a fraction. When the answer is
     right and ``grad_to_report`` is given, the confirmation also reports ``fn`` on it at scales
@@ -440,10 +441,11 @@ def check_fp16_zero_fraction(
             continue
         nonzero = grad != 0
         wrong = {
-            "you multiplied by the scale after converting to float16: an entry that has already "
-            "underflowed to 0 stays 0; scale first, then convert": (
-                ((grad.half() * scale) == 0) & nonzero
-            )
+            "you return the fraction without loss scaling: either you multiplied by the scale "
+            "after converting to float16 (an entry that has already underflowed to 0 stays 0), "
+            "or you divided by the scale again while in float16 (the unscaling underflows "
+            "again); scale in float32, convert, and count the zeros of (scale * grad).half() "
+            "itself (GradScaler unscales in float32)": (((grad.half() * scale) == 0) & nonzero)
             .sum()
             .item()
             / nonzero.sum().item(),
