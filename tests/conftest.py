@@ -10,6 +10,9 @@ Workers: `make test` shares the tests among two pytest-xdist workers with ``--di
 a notebook (its cells must run in order in one kernel) or a test file goes whole to one worker, a
 test class too. The longest go first, so that the short files fill in at the end: the browser
 test (its two classes, one per worker), then the notebooks, then the unit tests.
+
+Fixture: ``ipython_shell``, an IPython shell in this process, for the tests of code that runs in
+a notebook's kernel (tools/widget_check.py, the checks' brief error display).
 """
 
 from __future__ import annotations
@@ -44,3 +47,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("enable_socket") or item.get_closest_marker("allow_hosts"):
             continue
         item.add_marker(pytest.mark.disable_socket)
+
+
+@pytest.fixture
+def ipython_shell():
+    """This process's IPython shell (the kernel's display and exception machinery without a
+    kernel), writing nothing into the IPython directory; its custom exception handler is reset
+    after the test."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    yield shell
+    shell.set_custom_exc((), None)

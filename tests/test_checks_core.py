@@ -3,8 +3,6 @@
 import re
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from helpers.checks import ExerciseError, correct, require_filled, show_failed_checks_briefly
 
@@ -45,12 +43,8 @@ def test_correct_prints_one_line_starting_correct(capsys):
 
 
 @pytest.fixture
-def shell():
-    config = Config()
-    config.HistoryManager.enabled = False  # write nothing into the IPython directory
-    shell = InteractiveShell.instance(config=config)
-    yield shell
-    shell.set_custom_exc((), None)
+def shell(ipython_shell):
+    return ipython_shell
 
 
 def check_that_fails():

@@ -4,19 +4,14 @@ process (the kernel's display machinery without a kernel)."""
 
 import ipywidgets
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
-from traitlets.config import Config
 
 from tools import widget_check
 
 
 @pytest.fixture
-def shell():
-    config = Config()
-    config.HistoryManager.enabled = False  # write nothing into the IPython directory
-    shell = InteractiveShell.instance(config=config)
-    yield shell
+def shell(ipython_shell):
+    yield ipython_shell
     for widget in widget_check.live_widgets():
         widget.close()
 
