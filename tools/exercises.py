@@ -169,6 +169,7 @@ def branch_readme(titles: dict[str, str], source: str) -> str:
     """The student branch's README.md: what it is, and each notebook (``path -> title``) with
     its Colab badge."""
     repository, branch = course_location()
+    students = student_branch()
     lines = [
         "# Training Neural Networks: the student edition",
         "",
@@ -179,7 +180,7 @@ def branch_readme(titles: dict[str, str], source: str) -> str:
         "",
     ]
     for number, (path, title) in enumerate(titles.items(), start=1):
-        badge = badge_markdown(path, repository, student_branch())
+        badge = badge_markdown(path, repository, students)
         lines.append(f"{number}. {badge} [{title}]({path})")
     return "\n".join(lines) + "\n"
 
