@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -12,14 +11,9 @@ import pytest
 
 from tools import NOTEBOOKS
 from tools.course import BADGE_ID, colab_url, course_location, student_branch
-from tools.exercises import branch_readme, for_students, publish, title_of
+from tools.exercises import branch_readme, for_students, git, publish, title_of
 
 COLAB_LINK = re.compile(r"\]\((https://colab\.research\.google\.com/github/[^)]+)\)")
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
 
 
 @pytest.fixture
