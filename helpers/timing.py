@@ -58,8 +58,9 @@ def choose_clock(
     Returns:
         ``(clock, tick)``: the chosen clock and its measured step in seconds.
     """
-    if clock_step(process_time) < FINE_STEP:
-        return process_time, clock_step(process_time)
+    step = clock_step(process_time)
+    if step < FINE_STEP:
+        return process_time, step
     return perf_counter, clock_step(perf_counter)
 
 
